@@ -1,0 +1,36 @@
+import ArgumentParser
+import Hummingbird
+import ServiceRuntime
+import Shared
+
+/// `BackendService`: consumes subscription events, backfills candles, builds bars, serves the user APIs.
+@main
+struct BackendServiceCommand: AsyncParsableCommand, AppArguments {
+    static let configuration = CommandConfiguration(
+        commandName: "BackendService",
+        abstract: "Event-driven backfill, bars from ticks and the user-facing market-data APIs."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(name: .customLong("print-config"), help: "Print the configuration (secrets masked) and exit.")
+    var printConfig = false
+
+    func run() async throws {
+        try await exitOnStartupFailure(service: BackendConfiguration.serviceName) {
+            if printConfig {
+                let config = try BackendConfiguration(source: common.configSource())
+                for (key, value) in config.redactedSummary { print("\(key)=\(value)") }
+                return
+            }
+            let app = try await buildApplication(self)
+            try await app.runService()
+        }
+    }
+}
+
+/// The arguments `buildApplication` needs; tests pass their own.
+protocol AppArguments: Sendable {
+    /// Flags shared by every service.
+    var common: CommonOptions { get }
+}

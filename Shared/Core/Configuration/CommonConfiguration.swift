@@ -1,0 +1,66 @@
+import Foundation
+
+import Logging
+
+/// The settings every service shares: where Redis and PostgreSQL are, the Redis prefix, logging and the
+/// HTTP listener. Each service adds its own settings beside these.
+public struct CommonConfiguration: Sendable {
+    /// `ENVIRONMENT`.
+    public var environment: DeploymentEnvironment
+    /// `REDIS_URL`.
+    public var redisURL: String
+    /// `DATABASE_URL`; empty means libpq's `PG*` variables.
+    public var databaseURL: String
+    /// `DATABASE_POOL_SIZE`.
+    public var databasePoolSize: Int
+    /// `REDIS_CHANNEL_PREFIX`.
+    public var channelPrefix: String
+    /// `LOG_LEVEL`.
+    public var logLevel: Logger.Level
+    /// `LOG_FORMAT`.
+    public var logFormat: LogFormat
+    /// `HOST`.
+    public var host: String
+    /// `PORT`.
+    public var port: Int
+
+    /// The Redis names derived from ``channelPrefix``.
+    public var channels: EventChannels { EventChannels(prefix: channelPrefix) }
+
+    /// Reads and validates the shared settings.
+    /// - Parameters:
+    ///   - source: Where values come from.
+    ///   - defaultPort: This service's default HTTP port.
+    public init(source: ConfigSource, defaultPort: Int) throws(ConfigError) {
+        environment = source.deployment
+        redisURL = source.string(.redisURL, default: "redis://127.0.0.1:6379")
+        guard redisURL.hasPrefix("redis://") else {
+            throw ConfigError(.invalid, key: ConfigKey.redisURL.name, reason: "'\(Redaction.redactURLPassword(redisURL))' must start with redis://")
+        }
+        databaseURL = source.string(.databaseURL, default: "postgresql://postgres@127.0.0.1:5432/marketdata")
+        databasePoolSize = try source.int(.databasePoolSize, default: 10, in: 1...200)
+        channelPrefix = source.string(.redisChannelPrefix, default: EventChannels.defaultPrefix)
+        guard !channelPrefix.isEmpty, !channelPrefix.contains(where: \.isWhitespace) else {
+            throw ConfigError(.invalid, key: ConfigKey.redisChannelPrefix.name, reason: "must be non-empty and contain no spaces")
+        }
+        logLevel = try source.value(.logLevel, default: source.deployment.isLocal ? .info : .notice)
+        logFormat = try source.value(.logFormat, default: source.deployment.isLocal ? .human : .json)
+        host = source.string(.host, default: "127.0.0.1")
+        port = try source.int(.port, default: defaultPort, in: 1...65535)
+    }
+
+    /// The settings as key/value pairs for a startup log line, with secrets masked.
+    public var redactedSummary: [(key: String, value: String)] {
+        [
+            (ConfigKey.environment.name, environment.rawValue),
+            (ConfigKey.redisURL.name, Redaction.redact(redisURL, for: .redisURL)),
+            (ConfigKey.databaseURL.name, Redaction.redact(databaseURL, for: .databaseURL)),
+            (ConfigKey.databasePoolSize.name, String(databasePoolSize)),
+            (ConfigKey.redisChannelPrefix.name, channelPrefix),
+            (ConfigKey.logLevel.name, logLevel.rawValue),
+            (ConfigKey.logFormat.name, logFormat.rawValue),
+            (ConfigKey.host.name, host),
+            (ConfigKey.port.name, String(port)),
+        ]
+    }
+}
