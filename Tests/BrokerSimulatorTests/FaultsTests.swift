@@ -1,0 +1,130 @@
+import BrokerWire
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import BrokerSimulator
+
+@Suite("Fault control")
+struct FaultsTests {
+    @Test("drop closes the TCP connection without a close frame (the client sees 1006)")
+    func drop() async throws {
+        try await withSimulator { sim in
+            let sample = sim.sampleTokens()
+            let probe = try await withWebSocket(sim.kiteURL()) { ws in
+                ws.send(.subscribe([sample.equity]))
+                try await eventually("ticks flowing") { !ws.ticks(since: 0).isEmpty }
+                let id = try #require(try await sim.connections().first?.id)
+                try await sim.admin("faults/drop", "{\"connection_id\": \(id)}")
+                try await eventually("connection ended") { ws.outcome != nil }
+            }
+            switch probe.outcome {
+            case .ended(let closeCode)?:
+                #expect(closeCode == nil, "a dropped connection must not send a close frame, got \(closeCode ?? "")")
+            case .failed?:
+                break  // a reset surfaces as an error in the client: also "no close frame"
+            case nil:
+                Issue.record("connection did not end")
+            }
+            try await eventually("registry forgot the connection") { try await sim.connections().isEmpty }
+        }
+    }
+
+    @Test("drop by api key and all")
+    func dropByKey() async throws {
+        try await withSimulator { sim in
+            try await withWebSocket(sim.kiteURL()) { first in
+                try await withWebSocket(sim.kiteURL(apiKey: "sim_api_key_2", accessToken: "sim_access_token_2")) { second in
+                    try await eventually("two connections") { try await sim.connections().count == 2 }
+                    try await sim.admin("faults/drop?api_key=sim_api_key_2")
+                    try await eventually("second dropped") { second.outcome != nil }
+                    #expect(first.outcome == nil)
+                    try await sim.admin("faults/drop", "{\"all\": true}")
+                    try await eventually("first dropped") { first.outcome != nil }
+                }
+            }
+        }
+    }
+
+    @Test("stall stops every frame, heartbeats included, while the socket stays open; reset resumes")
+    func stall() async throws {
+        try await withSimulator { sim in
+            let sample = sim.sampleTokens()
+            try await withWebSocket(sim.kiteURL()) { ws in
+                ws.send(.subscribe([sample.equity]))
+                try await eventually("ticks flowing") { !ws.ticks(since: 0).isEmpty }
+                let id = try #require(try await sim.connections().first?.id)
+                try await sim.admin("faults/stall", "{\"connection_id\": \(id)}")
+                #expect(try await sim.connections().first?.stalled == true)
+                // Let a frame that was already being written arrive, then watch for several tick and heartbeat intervals.
+                try await Task.sleep(for: .milliseconds(400))
+                let atStall = ws.count
+                try await Task.sleep(for: .seconds(2))
+                #expect(ws.count == atStall, "frames arrived during a stall")
+                #expect(ws.outcome == nil, "the socket must stay open during a stall")
+
+                try await sim.admin("faults/reset")
+                try await eventually("ticks resume after reset") { ws.ticks(since: atStall).contains { $0.instrumentToken == sample.equity } }
+            }
+        }
+    }
+
+    @Test("stall with seconds ends by itself")
+    func timedStall() async throws {
+        try await withSimulator { sim in
+            try await withWebSocket(sim.kiteURL()) { ws in
+                try await eventually("heartbeat") { ws.received.contains(where: \.isHeartbeat) }
+                try await sim.admin("faults/stall", "{\"all\": true, \"seconds\": 1}")
+                let atStall = ws.count
+                try await eventually("heartbeats resume after the stall") { ws.received(since: atStall).contains(where: \.isHeartbeat) }
+                #expect(ws.outcome == nil)
+            }
+        }
+    }
+
+    @Test("refuse answers new connections with 429 while active; reset lifts it")
+    func refuse() async throws {
+        try await withSimulator { sim in
+            try await sim.admin("faults/refuse", "{\"seconds\": 60}")
+            #expect(try await sim.upgradeStatus() == .tooManyRequests)
+            let state = try await sim.http(.get, "/admin/faults")
+            #expect(state.body.contains("\"refusing_connections\":true"))
+            try await sim.admin("faults/reset")
+            try await withWebSocket(sim.kiteURL()) { ws in
+                try await eventually("connected after reset") { ws.received.contains(where: \.isHeartbeat) }
+            }
+        }
+    }
+
+    @Test("fault requests are validated")
+    func validation() async throws {
+        try await withSimulator { sim in
+            let noSelector = try await sim.http(.post, "/admin/faults/drop", body: "{}")
+            let unknownID = try await sim.http(.post, "/admin/faults/drop", body: "{\"connection_id\": 42}")
+            let noSeconds = try await sim.http(.post, "/admin/faults/refuse", body: "{}")
+            let zeroCount = try await sim.http(.post, "/admin/faults/historical", body: "{\"count\": 0}")
+            let notJSON = try await sim.http(.post, "/admin/faults/stall", body: "not json")
+            #expect(noSelector.status == .badRequest)
+            #expect(unknownID.status == .notFound)
+            #expect(noSeconds.status == .badRequest)
+            #expect(zeroCount.status == .badRequest)
+            #expect(notJSON.status == .badRequest)
+        }
+    }
+
+    @Test("historical failures are consumed one call at a time")
+    func historicalFailures() async throws {
+        try await withSimulator { sim in
+            let state = try await sim.admin("faults/historical", "{\"count\": 2}")
+            #expect(state.contains("\"historical_failures_pending\":2"))
+        }
+        let faults = FaultInjector()
+        faults.failHistoricalCalls(count: 2)
+        #expect(faults.consumeHistoricalFailure())
+        #expect(faults.consumeHistoricalFailure())
+        #expect(!faults.consumeHistoricalFailure())
+        faults.failHistoricalCalls(count: 1)
+        faults.reset()
+        #expect(!faults.consumeHistoricalFailure())
+    }
+}
