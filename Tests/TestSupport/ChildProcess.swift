@@ -22,6 +22,13 @@ public final class ChildProcess: Sendable {
         var exitStatus: Int32?
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time because Swift's Glibc module
+    /// does not expose it; nil on older C libraries.
+    private static let closeFrom3: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+    }()
+
     /// Starts a child process (with `posix_spawn`; this class reaps it itself with `waitpid`).
     /// - Parameters:
     ///   - executable: Absolute path of the program (see ``ChildProcess/which(_:extraDirectories:)``).
@@ -43,6 +50,9 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, outputPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        // The child must not inherit the test process's other descriptors: a pipe another thread is reading to EOF
+        // (Foundation's Process + Pipe) would otherwise never close while the child lives, and hang that reader.
+        Self.closeFrom3?(&fileActions, 3)
 
         let mergedEnvironment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         // posix_spawn_file_actions_addchdir_np is not visible from Swift's Glibc module; `env -C` execs in place, so

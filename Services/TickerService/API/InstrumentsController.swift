@@ -1,0 +1,27 @@
+import HTTPTypes
+import Hummingbird
+
+/// `GET /instruments/{token}`: the cached broker metadata of one instrument.
+struct InstrumentsController<Context: RequestContext>: Sendable {
+    let repository: any InstrumentRepository
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("instruments/:token", use: show)
+        return routes
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+        let token = try SubscriptionRequestParser.token(context.parameters.get("token"))
+        let record: InstrumentRecord?
+        do {
+            record = try await repository.instrument(token: token)
+        } catch {
+            throw APIError(.serviceUnavailable, "storage_unavailable", "could not read the instrument registry: \(error)")
+        }
+        guard let record else {
+            throw APIError(.notFound, "unknown_instrument", "instrument \(token) is not in the instrument registry")
+        }
+        return try APIJSON.response(record)
+    }
+}

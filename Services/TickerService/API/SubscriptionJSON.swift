@@ -1,0 +1,83 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+import Shared
+
+/// A subscription as the API shows it.
+struct SubscriptionJSON: Codable, Sendable {
+    var instrumentToken: Int64
+    var tradingsymbol: String
+    var segment: String
+    var exchange: String
+    var mode: SubscriptionMode
+    var status: SubscriptionStatus
+    var accountID: String?
+    var connectionID: Int?
+    var holders: [SubscriptionHolder]
+    var createdAt: Date
+    var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case instrumentToken = "instrument_token"
+        case tradingsymbol, segment, exchange, mode, status
+        case accountID = "account_id"
+        case connectionID = "connection_id"
+        case holders
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ record: SubscriptionRecord) {
+        instrumentToken = record.instrumentToken
+        tradingsymbol = record.tradingsymbol
+        segment = record.segment
+        exchange = record.exchange
+        mode = record.mode
+        status = record.status
+        accountID = record.accountID
+        connectionID = record.connectionID
+        holders = record.holders
+        createdAt = record.createdAt
+        updatedAt = record.updatedAt
+    }
+
+    // account_id and connection_id are written as null rather than left out, so clients see every field.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(instrumentToken, forKey: .instrumentToken)
+        try container.encode(tradingsymbol, forKey: .tradingsymbol)
+        try container.encode(segment, forKey: .segment)
+        try container.encode(exchange, forKey: .exchange)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(status, forKey: .status)
+        try container.encode(accountID, forKey: .accountID)
+        try container.encode(connectionID, forKey: .connectionID)
+        try container.encode(holders, forKey: .holders)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// `GET /subscriptions`: `{"subscriptions":[...],"count":N}`.
+struct SubscriptionListJSON: Codable, Sendable {
+    var subscriptions: [SubscriptionJSON]
+    var count: Int
+}
+
+/// `POST /subscriptions` in batch form: the subscriptions and which were created.
+struct SubscriptionBatchJSON: Codable, Sendable {
+    var subscriptions: [SubscriptionJSON]
+    var count: Int
+    var created: [Int64]
+}
+
+/// Encodes API bodies: ISO-8601 dates, sorted keys.
+enum APIJSON {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,101 @@
+import HTTPTypes
+import Foundation
+import Shared
+
+/// Reads `POST /subscriptions` bodies, with errors that name the field and the problem:
+/// - seed 003's single form `{"instrument_token": 13660418, "requested_mode": "FULL", "holder": "api"}`;
+/// - the batch form `{"instruments": [{"instrument_token": .., "requested_mode": ..}, ...], "holder": ..}`.
+/// `requested_mode` defaults to `FULL` (any case accepted); `holder` to `api`.
+enum SubscriptionRequestParser {
+    /// The most instruments one request may carry.
+    static let maxBatch = 5_000
+    static let defaultMode = SubscriptionMode.full
+
+    struct Parsed: Sendable, Equatable {
+        var items: [SubscriptionManager.Item]
+        var holder: String
+        var isBatch: Bool
+    }
+
+    static func parse(_ bytes: [UInt8]) throws(APIError) -> Parsed {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+        } catch {
+            throw APIError(.badRequest, "malformed_json", "the request body is not valid JSON")
+        }
+        guard let body = object as? [String: Any] else {
+            throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
+        }
+        let holder = try parseHolder(body["holder"])
+        if let rawList = body["instruments"] {
+            guard let list = rawList as? [Any] else {
+                throw APIError(.unprocessableContent, "invalid_request", "instruments must be an array of {instrument_token, requested_mode}")
+            }
+            guard !list.isEmpty else { throw APIError(.unprocessableContent, "invalid_request", "instruments must not be empty") }
+            guard list.count <= maxBatch else {
+                throw APIError(.unprocessableContent, "batch_too_large", "instruments has \(list.count) entries; at most \(maxBatch) per request")
+            }
+            var items: [SubscriptionManager.Item] = []
+            items.reserveCapacity(list.count)
+            for (index, raw) in list.enumerated() {
+                guard let entry = raw as? [String: Any] else {
+                    throw APIError(.unprocessableContent, "invalid_request", "instruments[\(index)] must be an object")
+                }
+                items.append(try item(entry, path: "instruments[\(index)]."))
+            }
+            return Parsed(items: items, holder: holder, isBatch: true)
+        }
+        return Parsed(items: [try item(body, path: "")], holder: holder, isBatch: false)
+    }
+
+    /// Parses a token from a path or query parameter.
+    static func token(_ text: String?) throws(APIError) -> Int64 {
+        guard let text, let value = Int64(text), value > 0, value <= Int64(UInt32.max) else {
+            throw APIError(.badRequest, "invalid_token", "'\(text ?? "")' is not an instrument token (a positive integer up to \(UInt32.max))")
+        }
+        return value
+    }
+
+    /// Checks a holder name given in a query parameter.
+    static func holder(_ text: String?) throws(APIError) -> String {
+        guard let text else { return HolderName.defaultHolder }
+        if let problem = HolderName.problem(text) { throw APIError(.unprocessableContent, "invalid_holder", "holder \(problem)") }
+        return text
+    }
+
+    private static func parseHolder(_ raw: Any?) throws(APIError) -> String {
+        guard let raw, !(raw is NSNull) else { return HolderName.defaultHolder }
+        guard let text = raw as? String else { throw APIError(.unprocessableContent, "invalid_holder", "holder must be a string") }
+        return try holder(text)
+    }
+
+    private static func item(_ entry: [String: Any], path: String) throws(APIError) -> SubscriptionManager.Item {
+        guard let rawToken = entry["instrument_token"], !(rawToken is NSNull) else {
+            throw APIError(.unprocessableContent, "invalid_request", "\(path)instrument_token is required")
+        }
+        let token: Int64
+        if let number = rawToken as? NSNumber, String(cString: number.objCType) != "c",
+           let value = Int64(exactly: number.doubleValue), Double(value) == number.doubleValue {
+            token = value
+        } else if let text = rawToken as? String, let value = Int64(text) {
+            token = value
+        } else {
+            throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token must be a positive integer")
+        }
+        guard token > 0, token <= Int64(UInt32.max) else {
+            throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token \(token) is out of range (1...\(UInt32.max))")
+        }
+        var mode = defaultMode
+        if let rawMode = entry["requested_mode"] ?? entry["mode"], !(rawMode is NSNull) {
+            guard let text = rawMode as? String, let parsed = SubscriptionMode(caseInsensitive: text) else {
+                throw APIError(
+                    .unprocessableContent, "invalid_mode",
+                    "\(path)requested_mode '\(rawMode)' is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            mode = parsed
+        }
+        return SubscriptionManager.Item(token: token, mode: mode)
+    }
+}

@@ -1,0 +1,85 @@
+import Shared
+
+/// The broker feed's settings: the accounts and the session, tick and history tuning (docs/feed.md).
+struct FeedConfiguration: Sendable {
+    /// The simulator's first credentials, used in dev/test when no account is configured.
+    static let simulatorCredentials = BrokerCredentials(apiKey: "sim_api_key", accessToken: "sim_access_token")
+    static let defaultWebSocketURL = "ws://127.0.0.1:8090"
+    static let defaultRestURL = "http://127.0.0.1:8090"
+
+    /// The accounts, in the order placement breaks ties.
+    var accounts: [BrokerAccount]
+    /// A connection that delivers nothing at all (Kite sends a 1-byte heartbeat every second when idle) for this long is reconnected.
+    var staleAfter: Duration = .seconds(10)
+    /// First reconnect delay; it doubles per failed attempt, with jitter.
+    var reconnectBaseDelay: Duration = .milliseconds(500)
+    /// Reconnect delay cap.
+    var reconnectMaxDelay: Duration = .seconds(30)
+    /// Smallest delay after a 429 (the broker is asking us to slow down).
+    var rateLimitedMinDelay: Duration = .seconds(2)
+    /// After a 403 an account is not retried until its credentials change; this is how often the source is re-read.
+    var forbiddenRecheckInterval: Duration = .seconds(30)
+    /// Tokens per subscribe/unsubscribe/mode message.
+    var requestBatchSize: Int = 500
+    /// Largest WebSocket message accepted (a 3,000-instrument full frame is about 550 KB).
+    var maxFrameSize: Int = 1 << 22
+    /// `MAXLEN ~` of the ticks stream.
+    var ticksStreamMaxLength: Int = 200_000
+    /// Frames buffered between the socket readers and the Redis writer; beyond it the oldest frame is dropped.
+    var ticksBufferFrames: Int = 256
+    /// Historical requests per second per account (Kite: 3).
+    var historyRequestsPerSecond: Int = 3
+
+    /// Creates a configuration directly (tests, benchmarks).
+    init(accounts: [BrokerAccount]) {
+        self.accounts = accounts
+    }
+
+    /// Reads `ACCOUNTS_FILE`, or a single account from `KITE_API_KEY`/`KITE_ACCESS_TOKEN` (in dev and test the simulator's
+    /// `sim_api_key` as account `primary` when neither is set), plus the tuning keys.
+    init(source: ConfigSource) throws(ConfigError) {
+        let webSocketURL = source.string(.brokerWebSocketURL, default: Self.defaultWebSocketURL)
+        let restURL = source.string(.brokerURL, default: Self.defaultRestURL)
+        if let path = source.raw(.accountsFile), !path.isEmpty {
+            do {
+                accounts = try AccountsFile.accounts(path: path, defaultWebSocketURL: webSocketURL, defaultRestURL: restURL)
+            } catch {
+                throw ConfigError(.invalid, key: ConfigKey.accountsFile.name, reason: error.message)
+            }
+            guard !accounts.isEmpty else {
+                throw ConfigError(.invalid, key: ConfigKey.accountsFile.name, reason: "\(path) lists no accounts")
+            }
+        } else {
+            let credentials: BrokerCredentials
+            if let apiKey = source.raw(.kiteAPIKey), !apiKey.isEmpty {
+                credentials = BrokerCredentials(apiKey: apiKey, accessToken: try source.requiredString(.kiteAccessToken))
+            } else if source.deployment.isLocal {
+                credentials = Self.simulatorCredentials
+            } else {
+                throw ConfigError(.missing, key: ConfigKey.accountsFile.name, reason: "set ACCOUNTS_FILE or KITE_API_KEY and KITE_ACCESS_TOKEN")
+            }
+            accounts = [BrokerAccount(id: "primary", webSocketURL: webSocketURL, restURL: restURL, credentialSource: .fixed(credentials))]
+        }
+        staleAfter = try source.seconds(.feedStaleSeconds, default: staleAfter)
+        reconnectBaseDelay = try source.seconds(.feedReconnectBaseSeconds, default: reconnectBaseDelay)
+        reconnectMaxDelay = try source.seconds(.feedReconnectMaxSeconds, default: reconnectMaxDelay)
+        ticksStreamMaxLength = try source.int(.ticksStreamMaxLength, default: ticksStreamMaxLength, in: 1_000...100_000_000)
+        ticksBufferFrames = try source.int(.ticksBufferFrames, default: ticksBufferFrames, in: 1...100_000)
+        historyRequestsPerSecond = try source.int(.historyRequestsPerSecond, default: historyRequestsPerSecond, in: 1...100)
+        guard staleAfter >= .milliseconds(500) else {
+            throw ConfigError(.invalid, key: ConfigKey.feedStaleSeconds.name, reason: "must be at least 0.5 seconds")
+        }
+    }
+
+    /// Total instruments the accounts can stream.
+    var totalCapacity: Int { accounts.reduce(0) { $0 + $1.maxConnections * $1.instrumentsPerConnection } }
+
+    /// For `print-config` and the startup log: ids and limits only, never a key or token.
+    var redactedSummary: [(key: String, value: String)] {
+        [
+            ("FEED_ACCOUNTS", accounts.map { "\($0.id)(\($0.maxConnections)x\($0.instrumentsPerConnection) \($0.webSocketURL))" }.joined(separator: ",")),
+            (ConfigKey.feedStaleSeconds.name, "\(staleAfter)"),
+            (ConfigKey.ticksStreamMaxLength.name, String(ticksStreamMaxLength)),
+        ]
+    }
+}

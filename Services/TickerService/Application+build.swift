@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ServiceRuntime
+import Shared
+import SharedPostgres
+import SharedRedis
+
+/// What tests may replace when building the application; production uses the defaults.
+struct TickerOverrides: Sendable {
+    /// The broker feed; nil means the real ``FeedManager`` (with its ``TickPublisher``).
+    var feed: (any FeedControlling)?
+    /// Configuration values that win over flags and the environment, keyed by environment-variable name.
+    var configuration: [String: String] = [:]
+    /// Whether the outbox relay runs (tests turn it off to leave events unpublished, as a crash would).
+    var runOutboxRelay = true
+
+    init(feed: (any FeedControlling)? = nil, configuration: [String: String] = [:], runOutboxRelay: Bool = true) {
+        self.feed = feed
+        self.configuration = configuration
+        self.runOutboxRelay = runOutboxRelay
+    }
+}
+
+/// Wires TickerService: configuration, Redis, PostgreSQL (migrated), the broker feed, subscriptions with their
+/// outbox relay, the instrument registry, and the HTTP routes.
+/// - Parameters:
+///   - args: Command-line arguments (tests pass their own).
+///   - overrides: Replacements for tests.
+func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = TickerOverrides()) async throws -> some ApplicationProtocol {
+    let source = try args.common.configSource(extraFlags: overrides.configuration)
+    let config = try TickerConfiguration(source: source)
+    let feedConfiguration = try FeedConfiguration(source: source)
+    let registry = Observability.bootstrap(service: TickerConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
+    let logger = Logger(label: TickerConfiguration.serviceName)
+    logger.info("starting", metadata: .init(uniqueKeysWithValues: (config.redactedSummary + feedConfiguration.redactedSummary).map { ($0.key, .string($0.value)) }))
+
+    let redis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(TickerConfiguration.serviceName).redis"))
+    let postgres = try await StoreConnections.postgres(
+        url: config.common.databaseURL, poolSize: config.common.databasePoolSize,
+        applicationName: TickerConfiguration.serviceName, logger: Logger(label: "\(TickerConfiguration.serviceName).postgres")
+    )
+    try await StoreConnections.migrate(postgres, logger: logger)
+
+    // The broker feed: the real sessions, or what a test gives.
+    var services: [any Service] = []
+    var closeTickRedis: RedisClient?
+    let feed: any FeedControlling
+    if let given = overrides.feed {
+        feed = given
+    } else {
+        // Ticks get their own Redis connection: commands on one client are serialised, and ticks are many.
+        let tickRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks.redis"))
+        closeTickRedis = tickRedis
+        let publisher = TickPublisher(
+            redis: tickRedis, channels: config.common.channels, configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks")
+        )
+        let manager = FeedManager(configuration: feedConfiguration, sink: publisher.sink, logger: Logger(label: "\(TickerConfiguration.serviceName).feed"))
+        services += [publisher, manager]
+        feed = manager
+    }
+
+    let instruments = PostgresInstrumentRepository(postgres: postgres)
+    let signal = OutboxSignal()
+    let subscriptions = SubscriptionManager(
+        store: PostgresSubscriptionStore(postgres: postgres), instruments: instruments, feed: feed, signal: signal, locks: TokenLocks(),
+        logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions")
+    )
+    services.append(SubscriptionRestorer(manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore")))
+    if overrides.runOutboxRelay {
+        services.append(
+            OutboxRelay(
+                outbox: PostgresOutbox(postgres: postgres),
+                publisher: RedisEventPublisher(redis: redis, channels: config.common.channels, streamMaxLength: config.eventsStreamMaxLength),
+                signal: signal, logger: Logger(label: "\(TickerConfiguration.serviceName).outbox"),
+                pollInterval: config.outboxPollInterval, retention: config.outboxRetention
+            )
+        )
+    }
+    services.append(
+        InstrumentRegistryService(
+            client: InstrumentDumpClient(brokerURL: config.brokerURL, httpClient: .shared), repository: instruments,
+            refreshInterval: config.instrumentsRefreshInterval, logger: Logger(label: "\(TickerConfiguration.serviceName).instruments")
+        )
+    )
+
+    let health = TickerHealth(
+        environment: config.common.environment,
+        checks: [
+            ClosureDependencyCheck(name: "redis") { try await redis.ping() },
+            ClosureDependencyCheck(name: "database") { try await postgres.ping() },
+        ],
+        feed: feed,
+        subscriptions: PostgresSubscriptionStore(postgres: postgres),
+        instruments: instruments
+    )
+    let history = HistoricalClient(configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).history"))
+    let router = buildRouter(
+        health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: instruments,
+        history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil
+    )
+    // Closed last, after every other service stopped using them.
+    services.append(ShutdownHook { [closeTickRedis] in
+        await closeTickRedis?.close()
+        await redis.close()
+        await postgres.close()
+    })
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: TickerConfiguration.serviceName),
+        services: services,
+        logger: logger
+    )
+}
+
+/// The HTTP routes.
+func buildRouter(
+    health: TickerHealth,
+    metrics: MetricsController<BasicRequestContext>,
+    subscriptions: SubscriptionManager,
+    instruments: any InstrumentRepository,
+    history: HistoricalClient,
+    apiKey: String?
+) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: MetricsMiddleware())
+    router.addRoutes(HealthController(health: health).endpoints)
+    router.addRoutes(metrics.endpoints)
+    router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
+    router.addRoutes(InstrumentsController(repository: instruments).endpoints)
+    router.addRoutes(HistoryController(client: history).endpoints)
+    return router
+}

@@ -1,0 +1,72 @@
+import Shared
+
+extension ConfigKey {
+    /// `INSTRUMENTS_REFRESH_INTERVAL`: seconds between two downloads of the broker's instrument dump.
+    static let instrumentsRefreshInterval = ConfigKey("INSTRUMENTS_REFRESH_INTERVAL")
+    /// `EVENTS_STREAM_MAXLEN`: approximate cap on the events stream (`XADD ... MAXLEN ~ n`).
+    static let eventsStreamMaxLength = ConfigKey("EVENTS_STREAM_MAXLEN")
+    /// `OUTBOX_POLL_INTERVAL`: seconds between two outbox polls when nothing woke the relay (a safety net).
+    static let outboxPollInterval = ConfigKey("OUTBOX_POLL_INTERVAL")
+    /// `OUTBOX_RETENTION`: seconds a published outbox row is kept before it is deleted.
+    static let outboxRetention = ConfigKey("OUTBOX_RETENTION")
+}
+
+/// TickerService's settings: the shared ones plus its own.
+struct TickerConfiguration: Sendable {
+    static let serviceName = "ticker-service"
+    static let defaultPort = 8080
+    static let defaultBrokerURL = "http://127.0.0.1:8090"
+
+    var common: CommonConfiguration
+    /// Whether changing endpoints require `X-API-Key` (default on outside dev and test).
+    var apiKeyEnabled: Bool
+    /// The key clients must present when ``apiKeyEnabled``.
+    var apiKey: String?
+    /// The broker's REST base URL, without a trailing slash (the instrument dump is `GET {brokerURL}/instruments`).
+    var brokerURL: String
+    /// Time between two instrument dump downloads.
+    var instrumentsRefreshInterval: Duration
+    /// `MAXLEN ~` of the events stream.
+    var eventsStreamMaxLength: Int
+    /// Slow poll of the outbox relay (it is woken at once after each commit).
+    var outboxPollInterval: Duration
+    /// How long published outbox rows are kept.
+    var outboxRetention: Duration
+
+    init(source: ConfigSource) throws(ConfigError) {
+        common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
+        apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
+        apiKey = source.raw(.apiKey)
+        if apiKeyEnabled, apiKey?.isEmpty ?? true {
+            throw ConfigError(.missing, key: ConfigKey.apiKey.name, reason: "is required when API_KEY_ENABLED is on")
+        }
+        var broker = source.string(.brokerURL, default: Self.defaultBrokerURL)
+        while broker.hasSuffix("/") { broker.removeLast() }
+        guard broker.hasPrefix("http://") || broker.hasPrefix("https://") else {
+            throw ConfigError(.invalid, key: ConfigKey.brokerURL.name, reason: "'\(broker)' must start with http:// or https://")
+        }
+        brokerURL = broker
+        instrumentsRefreshInterval = try source.seconds(.instrumentsRefreshInterval, default: .seconds(86_400))
+        guard instrumentsRefreshInterval >= .seconds(1) else {
+            throw ConfigError(.invalid, key: ConfigKey.instrumentsRefreshInterval.name, reason: "must be at least 1 second")
+        }
+        eventsStreamMaxLength = try source.int(.eventsStreamMaxLength, default: 100_000, in: 1_000...100_000_000)
+        outboxPollInterval = try source.seconds(.outboxPollInterval, default: .seconds(5))
+        guard outboxPollInterval >= .milliseconds(10) else {
+            throw ConfigError(.invalid, key: ConfigKey.outboxPollInterval.name, reason: "must be at least 0.01 seconds")
+        }
+        outboxRetention = try source.seconds(.outboxRetention, default: .seconds(7 * 86_400))
+    }
+
+    var redactedSummary: [(key: String, value: String)] {
+        common.redactedSummary + [
+            (ConfigKey.apiKeyEnabled.name, String(apiKeyEnabled)),
+            (ConfigKey.apiKey.name, Redaction.redact(apiKey ?? "", for: .apiKey)),
+            (ConfigKey.brokerURL.name, Redaction.redactURLPassword(brokerURL)),
+            (ConfigKey.instrumentsRefreshInterval.name, "\(instrumentsRefreshInterval)"),
+            (ConfigKey.eventsStreamMaxLength.name, String(eventsStreamMaxLength)),
+            (ConfigKey.outboxPollInterval.name, "\(outboxPollInterval)"),
+            (ConfigKey.outboxRetention.name, "\(outboxRetention)"),
+        ]
+    }
+}

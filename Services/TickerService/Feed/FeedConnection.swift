@@ -1,0 +1,392 @@
+import AsyncHTTPClient
+import BrokerWire
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Synchronization
+
+/// What a broker connection is doing (`/health` and the `ticker_feed_connection_state` gauge show it).
+enum FeedConnectionPhase: String, Sendable {
+    /// No instruments: the socket is closed (connections open lazily).
+    case idle
+    /// Opening the WebSocket.
+    case connecting
+    /// Open; the instruments are subscribed.
+    case streaming
+    /// Waiting before the next attempt.
+    case backoff
+    /// The watchdog found it silent for too long; it is being reconnected.
+    case stalled
+    /// The broker refused the credentials (403); not retried until they change.
+    case forbidden
+}
+
+/// One Kite ticker WebSocket of one account: a long-lived loop that keeps the socket open while it holds instruments,
+/// reconnects with capped exponential backoff and jitter, resubscribes everything in its mode after every reconnect,
+/// and is reconnected by a staleness watchdog when it delivers nothing (not even heartbeats).
+///
+/// The instruments it should stream (``desired``) change at any time through ``add(_:)`` and ``remove(_:)``; while the
+/// socket is open each change is sent at once as an incremental request, so no other instrument is disturbed.
+final class FeedConnection: Sendable {
+    let account: BrokerAccount
+    /// 1-based index within the account.
+    let connectionID: Int
+    var capacity: Int { account.instrumentsPerConnection }
+
+    private let configuration: FeedConfiguration
+    private let sink: TickSink
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeStream: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    private struct State {
+        var desired: [UInt32: KiteMode] = [:]
+        var phase: FeedConnectionPhase = .idle
+        var lastMessage: ContinuousClock.Instant?
+        var lastMessageWall: Double?
+        /// Requests for the open socket; nil while none is open (the next session resubscribes from ``desired``).
+        var live: AsyncStream<KiteRequest>.Continuation?
+        var end: SessionEnd?
+        var receivedInSession = false
+        var sessions = 0
+    }
+
+    enum SessionEnd: Sendable, Equatable {
+        case emptied, dropped, stale, forbidden, rateLimited, failed(String), cancelled
+    }
+
+    init(account: BrokerAccount, connectionID: Int, configuration: FeedConfiguration, sink: TickSink, httpClient: HTTPClient, logger: Logger) {
+        self.account = account
+        self.connectionID = connectionID
+        self.configuration = configuration
+        self.sink = sink
+        self.httpClient = httpClient
+        var logger = logger
+        logger[metadataKey: "account"] = "\(account.id)"
+        logger[metadataKey: "connection"] = "\(connectionID)"
+        self.logger = logger
+        (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    // MARK: Instruments
+
+    /// Adds instruments or changes their mode; sent to the open socket at once (subscribe, then mode, batched).
+    func add(_ items: [(token: UInt32, mode: KiteMode)]) {
+        guard !items.isEmpty else { return }
+        state.withLock { state in
+            var fresh: [UInt32] = []
+            var modes: [KiteMode: [UInt32]] = [:]
+            for (token, mode) in items {
+                let old = state.desired.updateValue(mode, forKey: token)
+                if old == nil { fresh.append(token) }
+                if old != mode { modes[mode, default: []].append(token) }
+            }
+            guard let live = state.live else { return }
+            for batch in fresh.chunked(configuration.requestBatchSize) { live.yield(.subscribe(batch)) }
+            for mode in KiteMode.allCases {
+                for batch in (modes[mode] ?? []).chunked(configuration.requestBatchSize) { live.yield(.mode(mode, batch)) }
+            }
+        }
+        wake.yield(())
+    }
+
+    /// Removes instruments; an unsubscribe goes to the open socket. When none is left the socket is closed.
+    func remove(_ tokens: [UInt32]) {
+        state.withLock { state in
+            var gone: [UInt32] = []
+            for token in tokens where state.desired.removeValue(forKey: token) != nil { gone.append(token) }
+            guard let live = state.live, !gone.isEmpty else { return }
+            for batch in gone.chunked(configuration.requestBatchSize) { live.yield(.unsubscribe(batch)) }
+            if state.desired.isEmpty {
+                live.finish()
+                state.live = nil
+            }
+        }
+    }
+
+    var instrumentCount: Int { state.withLock { $0.desired.count } }
+    var phase: FeedConnectionPhase { state.withLock { $0.phase } }
+    /// Number of sessions (socket openings) so far.
+    var sessionCount: Int { state.withLock { $0.sessions } }
+
+    func status() -> FeedConnectionStatus {
+        state.withLock {
+            FeedConnectionStatus(
+                accountID: account.id, connectionID: connectionID, state: $0.phase.rawValue, instruments: $0.desired.count,
+                capacity: capacity, lastMessageAt: $0.lastMessageWall
+            )
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Runs until cancelled: waits for instruments, connects, streams, and reconnects as documented in docs/feed.md.
+    func run() async {
+        var wakeups = wakeStream.makeAsyncIterator()
+        var attempt = 0
+        var rejected: BrokerCredentials?
+        defer { setPhase(.idle) }
+        while !Task.isCancelled {
+            if instrumentCount == 0 {
+                setPhase(.idle)
+                guard await wakeups.next() != nil else { return }
+                continue
+            }
+            let credentials: BrokerCredentials
+            do {
+                credentials = try account.loadCredentials()
+            } catch {
+                logger.error("cannot read the account's credentials", metadata: ["error": "\(error.message)"])
+                setPhase(.forbidden)
+                guard await pause(configuration.forbiddenRecheckInterval) else { return }
+                continue
+            }
+            if let rejected, rejected == credentials {
+                // 403 before and the same credentials now: no attempt until they change (a daily token rotation).
+                guard await pause(configuration.forbiddenRecheckInterval) else { return }
+                continue
+            }
+            rejected = nil
+            setPhase(.connecting)
+            let (end, streamed) = await session(credentials: credentials)
+            if Task.isCancelled || end == .cancelled { return }
+            let delay: Duration
+            switch end {
+            case .emptied:
+                attempt = 0
+                continue
+            case .forbidden:
+                rejected = credentials
+                FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.forbidden)
+                logger.error("broker refused the credentials (403); the account is not retried until its access token changes")
+                setPhase(.forbidden)
+                continue
+            case .rateLimited:
+                attempt += 1
+                delay = max(configuration.rateLimitedMinDelay, Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay))
+                FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.rateLimited)
+                logger.warning("broker refused the connection (429); backing off", metadata: ["delay": "\(delay)", "attempt": "\(attempt)"])
+            case .stale, .dropped, .failed:
+                attempt = streamed ? 1 : attempt + 1
+                delay = Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay)
+                let reason: String
+                switch end {
+                case .stale: reason = FeedMetrics.Reason.stale
+                case .dropped: reason = FeedMetrics.Reason.dropped
+                default: reason = FeedMetrics.Reason.error
+                }
+                FeedMetrics.reconnect(account: account.id, reason: reason)
+                var metadata: Logger.Metadata = ["reason": "\(reason)", "delay": "\(delay)", "attempt": "\(attempt)"]
+                if case let .failed(message) = end { metadata["error"] = "\(message)" }
+                logger.warning("broker connection ended; reconnecting", metadata: metadata)
+            case .cancelled:
+                return
+            }
+            setPhase(.backoff)
+            guard await pause(delay) else { return }
+        }
+    }
+
+    /// Sleeps; false when cancelled.
+    private func pause(_ duration: Duration) async -> Bool {
+        do {
+            try await Task.sleep(for: duration)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// One socket, from connect to close. Returns why it ended and whether anything was received.
+    private func session(credentials: BrokerCredentials) async -> (SessionEnd, Bool) {
+        let url = Self.url(account.webSocketURL, credentials)
+        let (requests, continuation) = AsyncStream.makeStream(of: KiteRequest.self)
+        state.withLock {
+            $0.end = nil
+            $0.receivedInSession = false
+        }
+        var wsLogger = logger
+        wsLogger.logLevel = max(logger.logLevel, .notice)
+        let batch = configuration.requestBatchSize
+        let maxSize = configuration.maxFrameSize
+        do {
+            _ = try await WebSocketClient.connect(
+                url: url, configuration: .init(maxFrameSize: maxSize, closeTimeout: .seconds(1)), logger: wsLogger
+            ) { inbound, outbound, _ in
+                let snapshot = self.open(continuation)
+                for request in Self.resubscribeRequests(snapshot, batchSize: batch) {
+                    try await outbound.write(.text(request.jsonText()))
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await request in requests { try await outbound.write(.text(request.jsonText())) }
+                        self.finishSession(.emptied)
+                    }
+                    group.addTask {
+                        for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
+                        self.finishSession(.dropped)
+                    }
+                    group.addTask { try await self.watchdog() }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+            finishSession(.dropped)
+        } catch {
+            if Task.isCancelled {
+                finishSession(.cancelled)
+            } else if let wsError = error as? WebSocketClientError, wsError == .webSocketUpgradeFailed {
+                // hummingbird-websocket does not expose the refusal's status; ask for it once with a plain upgrade request.
+                switch await UpgradeProbe.status(url: url, httpClient: httpClient) {
+                case 403, 401: finishSession(.forbidden)
+                case 429: finishSession(.rateLimited)
+                case let status: finishSession(.failed("upgrade refused (HTTP \(status.map(String.init) ?? "unknown"))"))
+                }
+            } else {
+                finishSession(.failed(Self.redacted("\(error)", credentials)))
+            }
+        }
+        continuation.finish()
+        return state.withLock { state in
+            state.live = nil
+            return (state.end ?? .dropped, state.receivedInSession)
+        }
+    }
+
+    /// The socket is open: route requests to it and return what to resubscribe.
+    private func open(_ continuation: AsyncStream<KiteRequest>.Continuation) -> [UInt32: KiteMode] {
+        let snapshot = state.withLock { state in
+            state.phase = .streaming
+            state.sessions += 1
+            state.lastMessage = .now
+            state.live = continuation
+            if state.desired.isEmpty {
+                continuation.finish()
+                state.live = nil
+            }
+            return state.desired
+        }
+        FeedMetrics.state(account: account.id, connection: connectionID, .streaming)
+        logger.info("broker connection open; subscribing", metadata: ["instruments": "\(snapshot.count)"])
+        return snapshot
+    }
+
+    /// Records why the session ended (the first reason wins).
+    private func finishSession(_ end: SessionEnd) {
+        state.withLock { if $0.end == nil { $0.end = end } }
+    }
+
+    private func receive(_ message: WebSocketMessage) {
+        let now = Date().timeIntervalSince1970
+        state.withLock {
+            $0.lastMessage = .now
+            $0.lastMessageWall = now
+            $0.receivedInSession = true
+        }
+        switch message {
+        case let .binary(buffer):
+            if buffer.readableBytes <= 1 {
+                FeedMetrics.heartbeat(account: account.id)
+            } else {
+                FeedMetrics.frame(account: account.id)
+                sink.push(TickFrame(bytes: buffer, receivedAtMillis: Int64(now * 1000), accountID: account.id, connectionID: connectionID))
+            }
+        case let .text(text):
+            handleText(text)
+        }
+    }
+
+    private func handleText(_ text: String) {
+        do {
+            switch try KiteTextMessage.decode(jsonText: text) {
+            case let .error(message):
+                FeedMetrics.textMessage(type: "error")
+                logger.error("broker error message", metadata: ["message": "\(message)"])
+            case let .message(message):
+                FeedMetrics.textMessage(type: "message")
+                logger.info("broker message", metadata: ["message": "\(message)"])
+            case .order:
+                FeedMetrics.textMessage(type: "order")
+                logger.debug("broker order update")
+            }
+        } catch {
+            FeedMetrics.textMessage(type: "unknown")
+            logger.warning("unreadable broker text message", metadata: ["error": "\(error)", "length": "\(text.utf8.count)"])
+        }
+    }
+
+    /// Returns (ending the session) once nothing has arrived for `staleAfter`.
+    private func watchdog() async throws {
+        let staleAfter = configuration.staleAfter
+        let interval = min(staleAfter / 4, .seconds(1))
+        while true {
+            try await Task.sleep(for: interval)
+            let last = state.withLock { $0.lastMessage } ?? .now
+            if ContinuousClock.now - last > staleAfter {
+                logger.warning("broker connection silent; reconnecting", metadata: ["silent_for": "\(ContinuousClock.now - last)"])
+                finishSession(.stale)
+                setPhase(.stalled)
+                return
+            }
+        }
+    }
+
+    private func setPhase(_ phase: FeedConnectionPhase) {
+        let changed = state.withLock { state in
+            defer { state.phase = phase }
+            return state.phase != phase
+        }
+        if changed { FeedMetrics.state(account: account.id, connection: connectionID, phase) }
+    }
+
+    // MARK: Helpers
+
+    /// Subscribe every token, then set every mode, batched (Kite starts new subscriptions in quote mode).
+    static func resubscribeRequests(_ desired: [UInt32: KiteMode], batchSize: Int) -> [KiteRequest] {
+        guard !desired.isEmpty else { return [] }
+        var requests: [KiteRequest] = desired.keys.sorted().chunked(batchSize).map { .subscribe($0) }
+        for mode in KiteMode.allCases {
+            let tokens = desired.filter { $0.value == mode }.map(\.key).sorted()
+            requests += tokens.chunked(batchSize).map { .mode(mode, $0) }
+        }
+        return requests
+    }
+
+    /// The ticker URL with the credentials in the query, as Kite expects them.
+    static func url(_ root: String, _ credentials: BrokerCredentials) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let key = credentials.apiKey.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.apiKey
+        let token = credentials.accessToken.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.accessToken
+        var base = root
+        if !base.contains("?"), let schemeEnd = base.range(of: "://"), !base[schemeEnd.upperBound...].contains("/") { base += "/" }
+        return base + (base.contains("?") ? "&" : "?") + "api_key=\(key)&access_token=\(token)"
+    }
+
+    /// Error text with the secrets removed (errors may echo the URL).
+    static func redacted(_ text: String, _ credentials: BrokerCredentials) -> String {
+        var text = text
+        for secret in [credentials.accessToken, credentials.apiKey] where !secret.isEmpty {
+            text = text.replacingOccurrences(of: secret, with: "***")
+        }
+        return text
+    }
+
+    /// Capped exponential backoff with equal jitter: half of the capped delay fixed, half random.
+    static func backoff(attempt: Int, base: Duration, max cap: Duration) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 20)
+        let raw = min(base * (1 << exponent), cap)
+        return raw / 2 + raw / 2 * Double.random(in: 0...1)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [[Element]] {
+        guard !isEmpty else { return [] }
+        let size = Swift.max(1, size)
+        return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

@@ -1,0 +1,64 @@
+import BrokerWire
+
+/// One instrument to stream, and where it was before (after a restart), if anywhere.
+struct FeedSubscription: Sendable, Hashable {
+    var token: UInt32
+    var mode: KiteMode
+    var preferredAccountID: String? = nil
+    var preferredConnectionID: Int? = nil
+}
+
+/// Where an instrument landed.
+struct FeedPlacement: Sendable, Hashable {
+    var token: UInt32
+    var accountID: String
+    var connectionID: Int
+}
+
+/// Why the feed could not do what was asked.
+struct FeedError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure; static values so that new ones can be added.
+    struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        init(_ name: String) { self.name = name }
+        /// Every connection of every account is full.
+        static let capacityExhausted = Code("capacityExhausted")
+        /// No account can stream (none configured, all forbidden or without a token).
+        static let noUsableAccount = Code("noUsableAccount")
+        /// The feed is not running (shutting down or not started).
+        static let notRunning = Code("notRunning")
+        var description: String { name }
+    }
+
+    var code: Code
+    var message: String
+    var description: String { message }
+}
+
+/// The state of one broker WebSocket connection.
+struct FeedConnectionStatus: Sendable {
+    var accountID: String
+    var connectionID: Int
+    /// connecting, streaming, backoff, stalled, forbidden
+    var state: String
+    var instruments: Int
+    var capacity: Int
+    var lastMessageAt: Double?
+}
+
+/// The state of the whole feed.
+struct FeedStatus: Sendable {
+    var running: Bool
+    var connections: [FeedConnectionStatus]
+    var subscribedInstruments: Int
+    var capacity: Int
+}
+
+/// What the subscription layer asks of the broker sessions. All-or-nothing per call: if there is not room for every
+/// new token, nothing is placed and `.capacityExhausted` is thrown. Already-streaming tokens just change mode.
+protocol FeedControlling: Sendable {
+    func subscribe(_ subscriptions: [FeedSubscription]) async throws(FeedError) -> [FeedPlacement]
+    func setMode(_ mode: KiteMode, tokens: [UInt32]) async
+    func unsubscribe(_ tokens: [UInt32]) async
+    func status() async -> FeedStatus
+}

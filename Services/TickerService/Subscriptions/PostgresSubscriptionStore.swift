@@ -1,0 +1,171 @@
+import Foundation
+import Shared
+import SharedPostgres
+
+/// ``SubscriptionStore`` over `instrument_subscriptions`, `subscription_holders` and `event_outbox`.
+///
+/// Lists are one query each (holders aggregated in SQL), and batch writes are one statement per table (arrays bound
+/// as single parameters), whatever the number of instruments.
+struct PostgresSubscriptionStore: SubscriptionStore {
+    let postgres: PostgresClient
+
+    /// Subscriptions with their holders as `holder mode` pairs joined by `,`: holder names cannot contain either
+    /// character (see ``HolderName``).
+    private static let select = """
+        SELECT s.instrument_token, s.tradingsymbol, s.segment, s.exchange, s.mode, s.status, s.account_id, s.connection_id,
+               s.created_at, s.updated_at,
+               (SELECT string_agg(h.holder || ' ' || h.mode, ',' ORDER BY h.holder)
+                FROM subscription_holders h WHERE h.instrument_token = s.instrument_token) AS holders
+        FROM instrument_subscriptions s
+        """
+
+    func subscription(token: Int64) async throws -> SubscriptionRecord? {
+        try await postgres.query("\(Self.select) WHERE s.instrument_token = $1", [token]).first.map(Self.record)
+    }
+
+    func subscriptions(tokens: [Int64]) async throws -> [Int64: SubscriptionRecord] {
+        guard !tokens.isEmpty else { return [:] }
+        return try await Self.subscriptions(tokens: tokens, on: nil, postgres: postgres)
+    }
+
+    func list(activeOnly: Bool) async throws -> [SubscriptionRecord] {
+        let filter = activeOnly ? " WHERE s.status = 'active'" : ""
+        return try await postgres.query("\(Self.select)\(filter) ORDER BY s.instrument_token").map(Self.record)
+    }
+
+    func activeCount() async throws -> Int {
+        try await postgres.query("SELECT count(*) AS n FROM instrument_subscriptions WHERE status = 'active'").first?.decode(Int.self, "n") ?? 0
+    }
+
+    func apply(_ writes: [SubscriptionWrite], events: [OutboxEventDraft]) async throws -> [Int64: SubscriptionRecord] {
+        guard !writes.isEmpty || !events.isEmpty else { return [:] }
+        return try await postgres.transaction { connection in
+            if !writes.isEmpty {
+                try await connection.execute(
+                    """
+                    INSERT INTO instrument_subscriptions AS s
+                        (instrument_token, tradingsymbol, segment, exchange, mode, status, account_id, connection_id)
+                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[])
+                    ON CONFLICT (instrument_token) DO UPDATE SET
+                        tradingsymbol = EXCLUDED.tradingsymbol, segment = EXCLUDED.segment, exchange = EXCLUDED.exchange,
+                        mode = EXCLUDED.mode,
+                        -- A subscription that comes back after its last holder left starts a new life.
+                        created_at = CASE WHEN s.status = 'inactive' AND EXCLUDED.status = 'active' THEN now() ELSE s.created_at END,
+                        status = EXCLUDED.status,
+                        account_id = COALESCE(EXCLUDED.account_id, s.account_id),
+                        connection_id = COALESCE(EXCLUDED.connection_id, s.connection_id),
+                        updated_at = now()
+                    """,
+                    [
+                        SQLArray.bigints(writes.map(\.token)),
+                        SQLArray.texts(writes.map(\.tradingsymbol)),
+                        SQLArray.texts(writes.map(\.segment)),
+                        SQLArray.texts(writes.map(\.exchange)),
+                        SQLArray.texts(writes.map(\.mode.rawValue)),
+                        SQLArray.texts(writes.map(\.status.rawValue)),
+                        SQLArray.texts(writes.map(\.accountID)),
+                        SQLArray.optionalInts(writes.map(\.connectionID)),
+                    ]
+                )
+                var upserts: [(Int64, SubscriptionHolder)] = []
+                var removals: [(Int64, String)] = []
+                var removeAll: [Int64] = []
+                for write in writes {
+                    switch write.holderChange {
+                    case .upsert(let holder): upserts.append((write.token, holder))
+                    case .remove(let holder): removals.append((write.token, holder))
+                    case .removeAll: removeAll.append(write.token)
+                    }
+                }
+                if !upserts.isEmpty {
+                    try await connection.execute(
+                        """
+                        INSERT INTO subscription_holders AS h (instrument_token, holder, mode)
+                        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+                        ON CONFLICT (instrument_token, holder) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
+                        """,
+                        [
+                            SQLArray.bigints(upserts.map(\.0)), SQLArray.texts(upserts.map(\.1.holder)),
+                            SQLArray.texts(upserts.map(\.1.mode.rawValue)),
+                        ]
+                    )
+                }
+                if !removals.isEmpty {
+                    try await connection.execute(
+                        """
+                        DELETE FROM subscription_holders h USING unnest($1::bigint[], $2::text[]) AS r(token, holder)
+                        WHERE h.instrument_token = r.token AND h.holder = r.holder
+                        """,
+                        [SQLArray.bigints(removals.map(\.0)), SQLArray.texts(removals.map(\.1))]
+                    )
+                }
+                if !removeAll.isEmpty {
+                    try await connection.execute(
+                        "DELETE FROM subscription_holders WHERE instrument_token = ANY($1::bigint[])", [SQLArray.bigints(removeAll)]
+                    )
+                }
+            }
+            _ = try await PostgresOutbox.append(events, on: connection)
+            return try await Self.subscriptions(tokens: writes.map(\.token), on: connection, postgres: postgres)
+        }
+    }
+
+    func recordPlacements(_ placements: [(token: Int64, accountID: String, connectionID: Int)]) async throws {
+        guard !placements.isEmpty else { return }
+        try await postgres.execute(
+            """
+            UPDATE instrument_subscriptions s SET account_id = p.account_id, connection_id = p.connection_id, updated_at = now()
+            FROM unnest($1::bigint[], $2::text[], $3::integer[]) AS p(token, account_id, connection_id)
+            WHERE s.instrument_token = p.token
+              AND (s.account_id IS DISTINCT FROM p.account_id OR s.connection_id IS DISTINCT FROM p.connection_id)
+            """,
+            [
+                SQLArray.bigints(placements.map(\.token)), SQLArray.texts(placements.map(\.accountID)),
+                SQLArray.optionalInts(placements.map { Optional($0.connectionID) }),
+            ]
+        )
+    }
+
+    private static func subscriptions(tokens: [Int64], on connection: PostgresConnection?, postgres: PostgresClient) async throws -> [Int64: SubscriptionRecord] {
+        guard !tokens.isEmpty else { return [:] }
+        let sql = "\(select) WHERE s.instrument_token = ANY($1::bigint[])"
+        let binds: [(any PostgresEncodable)?] = [SQLArray.bigints(tokens)]
+        let rows = if let connection { try await connection.query(sql, binds) } else { try await postgres.query(sql, binds) }
+        var result: [Int64: SubscriptionRecord] = [:]
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            let record = try record(row)
+            result[record.instrumentToken] = record
+        }
+        return result
+    }
+
+    private static func record(_ row: PostgresRow) throws -> SubscriptionRecord {
+        let modeText = try row.decode(String.self, "mode")
+        let statusText = try row.decode(String.self, "status")
+        guard let mode = SubscriptionMode(rawValue: modeText), let status = SubscriptionStatus(rawValue: statusText) else {
+            throw PostgresError(code: .decoding, message: "instrument_subscriptions row has mode '\(modeText)' and status '\(statusText)'")
+        }
+        var holders: [SubscriptionHolder] = []
+        if let text = try row.decodeIfPresent(String.self, "holders"), !text.isEmpty {
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, let holderMode = SubscriptionMode(rawValue: String(parts[1])) else { continue }
+                holders.append(SubscriptionHolder(holder: String(parts[0]), mode: holderMode))
+            }
+        }
+        return SubscriptionRecord(
+            instrumentToken: try row.decode(Int64.self, "instrument_token"),
+            tradingsymbol: try row.decode(String.self, "tradingsymbol"),
+            segment: try row.decode(String.self, "segment"),
+            exchange: try row.decode(String.self, "exchange"),
+            mode: mode,
+            status: status,
+            accountID: try row.decodeIfPresent(String.self, "account_id"),
+            connectionID: try row.decodeIfPresent(Int.self, "connection_id"),
+            holders: holders,
+            createdAt: try row.decode(Date.self, "created_at"),
+            updatedAt: try row.decode(Date.self, "updated_at")
+        )
+    }
+}

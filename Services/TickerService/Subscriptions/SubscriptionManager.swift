@@ -1,0 +1,300 @@
+import CoreMetrics
+import BrokerWire
+import Logging
+import Shared
+
+/// Adds and removes holders of instrument subscriptions, keeping three things in step: the broker feed, the stored
+/// rows and the events.
+///
+/// Ordering, so that nothing is lost or lied about:
+/// - changes that widen the feed (a new instrument, a higher mode) go to the feed first, then the rows and the events
+///   are written in one transaction; if the transaction fails the feed change is undone (compensation);
+/// - changes that narrow it (last holder gone, lower mode) are committed first and then applied to the feed.
+/// So the feed always streams at least what the database says is subscribed, and an event exists for every change
+/// that was committed (the outbox relay publishes it).
+struct SubscriptionManager: Sendable {
+    /// One instrument asked for.
+    struct Item: Sendable, Hashable {
+        var token: Int64
+        var mode: SubscriptionMode
+    }
+
+    /// What a subscribe call did.
+    struct SubscribeResult: Sendable {
+        /// The subscriptions after the change, in the order asked.
+        var subscriptions: [SubscriptionRecord]
+        /// Tokens that gained their first holder (a `subscription_created` event each).
+        var created: Set<Int64>
+    }
+
+    /// Which holders a removal takes away.
+    enum Removal: Sendable {
+        case holder(String)
+        case all
+    }
+
+    let store: any SubscriptionStore
+    let instruments: any InstrumentRepository
+    let feed: any FeedControlling
+    let signal: OutboxSignal
+    let locks: TokenLocks
+    let logger: Logger
+
+    /// Adds `holder` to every instrument of `items` (all or nothing).
+    /// - Parameters:
+    ///   - items: Tokens and the modes asked for; a token listed twice counts once, in the higher mode.
+    ///   - holder: Who asks.
+    func subscribe(_ items: [Item], holder: String) async throws(SubscriptionError) -> SubscribeResult {
+        var wanted: [Int64: SubscriptionMode] = [:]
+        var order: [Int64] = []
+        for item in items {
+            if let existing = wanted[item.token] {
+                wanted[item.token] = max(existing, item.mode)
+            } else {
+                wanted[item.token] = item.mode
+                order.append(item.token)
+            }
+        }
+        let known = try await storage("look up instruments") { try await instruments.instruments(tokens: order) }
+        let unknown = order.filter { known[$0] == nil }
+        if !unknown.isEmpty {
+            let listed = unknown.prefix(10).map(String.init).joined(separator: ", ") + (unknown.count > 10 ? ", …" : "")
+            let message = unknown.count == 1
+                ? "instrument \(listed) is not in the instrument registry"
+                : "\(unknown.count) instruments are not in the instrument registry: \(listed)"
+            throw SubscriptionError(.unknownInstrument, message)
+        }
+
+        return try await locked(order) { () throws(SubscriptionError) -> SubscribeResult in
+            let current = try await storage("read subscriptions") { try await store.subscriptions(tokens: order) }
+            var writes: [SubscriptionWrite] = []
+            var events: [OutboxEventDraft] = []
+            var toPlace: [FeedSubscription] = []
+            var modeChanges: [(token: Int64, from: SubscriptionMode, to: SubscriptionMode)] = []
+            for token in order {
+                guard let mode = wanted[token], let instrument = known[token] else { continue }
+                var write = SubscriptionWrite(
+                    token: token, tradingsymbol: instrument.tradingsymbol, segment: instrument.segment, exchange: instrument.exchange,
+                    mode: mode, status: .active, holderChange: .upsert(SubscriptionHolder(holder: holder, mode: mode))
+                )
+                if let existing = current[token], existing.isLive {
+                    let others = existing.holders.filter { $0.holder != holder }.map(\.mode)
+                    let effective = (others + [mode]).max() ?? mode
+                    write.mode = effective
+                    if effective != existing.mode { modeChanges.append((token, existing.mode, effective)) }
+                } else {
+                    toPlace.append(FeedSubscription(token: UInt32(truncatingIfNeeded: token), mode: mode.kiteMode))
+                }
+                writes.append(write)
+            }
+
+            // Widen the feed first.
+            var placements: [Int64: FeedPlacement] = [:]
+            if !toPlace.isEmpty {
+                let placed: [FeedPlacement]
+                do throws(FeedError) {
+                    placed = try await feed.subscribe(toPlace)
+                } catch {
+                    throw await feedRefusal(error, requested: toPlace.count)
+                }
+                for placement in placed { placements[Int64(placement.token)] = placement }
+            }
+            let upgrades = modeChanges.filter { $0.to > $0.from }
+            await setModes(upgrades.map { ($0.token, $0.to) })
+
+            let newTokens = Set(toPlace.map { Int64($0.token) })
+            for index in writes.indices where newTokens.contains(writes[index].token) {
+                let placement = placements[writes[index].token]
+                writes[index].accountID = placement?.accountID
+                writes[index].connectionID = placement?.connectionID
+                events.append(
+                    OutboxEventDraft(
+                        kind: .created, token: writes[index].token, tradingsymbol: writes[index].tradingsymbol,
+                        segment: writes[index].segment, mode: writes[index].mode, accountID: placement?.accountID
+                    )
+                )
+            }
+
+            let stored: [Int64: SubscriptionRecord]
+            do {
+                stored = try await store.apply(writes, events: events)
+            } catch {
+                // Undo what was widened, so the feed does not stream what nobody stored.
+                if !toPlace.isEmpty { await feed.unsubscribe(toPlace.map(\.token)) }
+                await setModes(upgrades.map { ($0.token, $0.from) })
+                logger.error(
+                    "subscription not stored; feed change undone",
+                    metadata: [TickerLogKey.tokens: "\(order.count)", TickerLogKey.holder: "\(holder)", TickerLogKey.error: "\(error)"]
+                )
+                throw SubscriptionError(.storageUnavailable, "the subscription could not be stored (nothing was changed): \(error)")
+            }
+            if !events.isEmpty { signal.notify() }
+            // Narrow the feed after the commit (a holder lowered its own mode and was the highest).
+            await setModes(modeChanges.filter { $0.to < $0.from }.map { ($0.token, $0.to) })
+
+            let created = Set(events.map(\.token))
+            if !created.isEmpty || !modeChanges.isEmpty {
+                logger.info(
+                    "subscriptions changed",
+                    metadata: [
+                        TickerLogKey.holder: "\(holder)", "subscriptions.created": "\(created.count)",
+                        "subscriptions.mode_changed": "\(modeChanges.count)", TickerLogKey.tokens: "\(order.count)",
+                    ]
+                )
+            }
+            return SubscribeResult(subscriptions: order.compactMap { stored[$0] }, created: created)
+        }
+    }
+
+    /// Takes holders away from an instrument; the last one leaving removes the subscription.
+    /// - Parameters:
+    ///   - token: The instrument.
+    ///   - removal: One holder, or all of them.
+    /// - Returns: The subscription after the change (inactive when no holder is left).
+    func unsubscribe(token: Int64, removal: Removal) async throws(SubscriptionError) -> SubscriptionRecord {
+        try await locked([token]) { () throws(SubscriptionError) -> SubscriptionRecord in
+            let found = try await storage("read the subscription") { try await store.subscription(token: token) }
+            guard let existing = found, existing.isLive else {
+                throw SubscriptionError(.notSubscribed, "instrument \(token) is not subscribed")
+            }
+            let remaining: [SubscriptionHolder]
+            let change: SubscriptionWrite.HolderChange
+            switch removal {
+            case .all:
+                remaining = []
+                change = .removeAll
+            case .holder(let name):
+                guard existing.holders.contains(where: { $0.holder == name }) else {
+                    let holders = existing.holders.map(\.holder).joined(separator: ", ")
+                    throw SubscriptionError(.holderNotFound, "instrument \(token) is not held by '\(name)' (holders: \(holders))")
+                }
+                remaining = existing.holders.filter { $0.holder != name }
+                change = remaining.isEmpty ? .removeAll : .remove(name)
+            }
+            let newMode = remaining.map(\.mode).max() ?? existing.mode
+            let write = SubscriptionWrite(
+                token: token, tradingsymbol: existing.tradingsymbol, segment: existing.segment, exchange: existing.exchange,
+                mode: newMode, status: remaining.isEmpty ? .inactive : .active, holderChange: change
+            )
+            let events = remaining.isEmpty
+                ? [OutboxEventDraft(
+                    kind: .removed, token: token, tradingsymbol: existing.tradingsymbol, segment: existing.segment,
+                    mode: existing.mode, accountID: existing.accountID
+                )]
+                : []
+            let stored = try await storage("store the removal (nothing was changed)") { try await store.apply([write], events: events) }
+            if !events.isEmpty { signal.notify() }
+            // Narrow the feed only now that the change is committed.
+            if remaining.isEmpty {
+                await feed.unsubscribe([UInt32(truncatingIfNeeded: token)])
+                logger.info("subscription removed", metadata: [TickerLogKey.token: "\(token)"])
+            } else if newMode < existing.mode {
+                await setModes([(token, newMode)])
+            }
+            guard let record = stored[token] else {
+                throw SubscriptionError(.storageUnavailable, "instrument \(token) was changed but could not be read back")
+            }
+            return record
+        }
+    }
+
+    /// One subscription.
+    func subscription(token: Int64) async throws(SubscriptionError) -> SubscriptionRecord? {
+        try await storage("read the subscription") { try await store.subscription(token: token) }
+    }
+
+    /// Every subscription, or only the active ones.
+    func list(activeOnly: Bool) async throws(SubscriptionError) -> [SubscriptionRecord] {
+        try await storage("list subscriptions") { try await store.list(activeOnly: activeOnly) }
+    }
+
+    /// Puts active subscriptions back on the feed after a restart, at their previous placement where possible, and
+    /// records where they landed. Each chunk is placed under its tokens' locks and re-read first, so a request that
+    /// removed an instrument meanwhile is not undone.
+    /// - Parameters:
+    ///   - tokens: The active subscriptions to restore.
+    ///   - chunkSize: Instruments per feed call (each call is all-or-nothing).
+    /// - Returns: The tokens that could not be placed (to retry).
+    func restore(_ tokens: [Int64], chunkSize: Int = 1000) async -> [Int64] {
+        var unplaced: [Int64] = []
+        var start = 0
+        while start < tokens.count {
+            let chunk = Array(tokens[start..<min(start + chunkSize, tokens.count)])
+            start += chunkSize
+            do {
+                try await locks.withLocks(chunk) {
+                    let current = try await store.subscriptions(tokens: chunk)
+                    let live = chunk.compactMap { current[$0] }.filter(\.isLive)
+                    guard !live.isEmpty else { return }
+                    let requests = live.map { record in
+                        FeedSubscription(
+                            token: UInt32(truncatingIfNeeded: record.instrumentToken), mode: record.mode.kiteMode,
+                            preferredAccountID: record.accountID, preferredConnectionID: record.connectionID
+                        )
+                    }
+                    let placements = try await feed.subscribe(requests)
+                    try await store.recordPlacements(placements.map { (Int64($0.token), $0.accountID, $0.connectionID) })
+                    TickerMetrics.restoredSubscriptions.increment(by: live.count)
+                }
+            } catch {
+                unplaced += chunk
+                logger.warning(
+                    "stored subscriptions not restored yet",
+                    metadata: [TickerLogKey.tokens: "\(chunk.count)", TickerLogKey.error: "\(error)"]
+                )
+            }
+        }
+        return unplaced
+    }
+
+    /// Brings the active-subscriptions gauge up to date.
+    func updateActiveGauge() async {
+        if let count = try? await store.activeCount() { TickerMetrics.subscriptionsActive.record(count) }
+    }
+
+    // MARK: Helpers
+
+    private func locked<T: Sendable>(_ tokens: [Int64], _ body: () async throws(SubscriptionError) -> T) async throws(SubscriptionError) -> T {
+        do {
+            return try await locks.withLocks(tokens) { try await body() }
+        } catch let error as SubscriptionError {
+            throw error
+        } catch {
+            throw SubscriptionError(.storageUnavailable, "\(error)")
+        }
+    }
+
+    private func storage<T>(_ what: String, _ body: () async throws -> T) async throws(SubscriptionError) -> T {
+        do {
+            return try await body()
+        } catch {
+            logger.error("subscription storage failed", metadata: ["operation": "\(what)", TickerLogKey.error: "\(error)"])
+            throw SubscriptionError(.storageUnavailable, "could not \(what): \(error)")
+        }
+    }
+
+    /// Sets modes on the feed, one call per mode.
+    private func setModes(_ changes: [(Int64, SubscriptionMode)]) async {
+        guard !changes.isEmpty else { return }
+        var byMode: [SubscriptionMode: [UInt32]] = [:]
+        for (token, mode) in changes { byMode[mode, default: []].append(UInt32(truncatingIfNeeded: token)) }
+        for (mode, tokens) in byMode.sorted(by: { $0.key < $1.key }) { await feed.setMode(mode.kiteMode, tokens: tokens) }
+    }
+
+    /// Turns a feed refusal into the error the client sees, with the feed's occupancy for capacity problems.
+    private func feedRefusal(_ error: FeedError, requested: Int) async -> SubscriptionError {
+        guard error.code == .capacityExhausted else {
+            return SubscriptionError(.feedUnavailable, "the broker feed cannot take subscriptions: \(error.message)")
+        }
+        let status = await feed.status()
+        let accounts = Set(status.connections.map(\.accountID)).count
+        let connections = "\(status.connections.count) connection\(status.connections.count == 1 ? "" : "s") across \(accounts) account\(accounts == 1 ? "" : "s")"
+        let occupancy = "(\(status.subscribedInstruments)/\(status.capacity) instruments)"
+        let free = max(status.capacity - status.subscribedInstruments, 0)
+        let what = "cannot place \(requested) new instrument\(requested == 1 ? "" : "s")"
+        let message = free == 0
+            ? "\(what): all \(connections) are full \(occupancy)"
+            : "\(what): only \(free) free across \(connections) \(occupancy)"
+        return SubscriptionError(.capacityExhausted, message)
+    }
+}
