@@ -1,11 +1,14 @@
+import AsyncHTTPClient
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import ServiceRuntime
 import Shared
 import SharedPostgres
 import SharedRedis
 
-/// Wires BackendService: configuration, Redis, PostgreSQL (migrated), and the HTTP routes.
+/// Wires BackendService: configuration, Redis, PostgreSQL (migrated), event consumption and backfill, bars from
+/// ticks, and the HTTP routes.
 /// - Parameter args: Command-line arguments (tests pass their own).
 func buildApplication(_ args: some AppArguments) async throws -> some ApplicationProtocol {
     let config = try BackendConfiguration(source: args.common.configSource())
@@ -20,6 +23,18 @@ func buildApplication(_ args: some AppArguments) async throws -> some Applicatio
     )
     try await StoreConnections.migrate(postgres, logger: logger)
 
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    let events = EventBackfillComponents.make(configuration: config.backfill, redis: redis, postgres: postgres, httpClient: httpClient, logger: logger)
+    let ticker = TickerClient(baseURL: config.backfill.tickerURL, apiKey: config.backfill.tickerAPIKey, httpClient: httpClient, logger: logger)
+    let chains = OptionChainRepository(postgres: postgres)
+    let market = config.market
+    let smart = SmartSubscriptionManager(
+        ticker: ticker, chains: chains,
+        settings: .init(waitTimeout: market.smartSubscriptionWaitTimeout, cacheTTL: market.smartSubscriptionCacheTTL, pollInterval: market.smartSubscriptionPollInterval),
+        logger: Logger(label: "\(BackendConfiguration.serviceName).smart-subscription")
+    )
+    let prices = UnderlyingPriceResolver(redis: redis, channels: config.common.channels, chains: chains, ticker: ticker, logger: logger)
+
     let checks: [any DependencyCheck] = [
         ClosureDependencyCheck(name: "redis") { try await redis.ping() },
         ClosureDependencyCheck(name: "database") { try await postgres.ping() },
@@ -28,18 +43,47 @@ func buildApplication(_ args: some AppArguments) async throws -> some Applicatio
         health: HealthController(environment: config.common.environment, checks: checks),
         metrics: MetricsController(registry: registry)
     )
+    events.addRoutes(to: router)
+    router.addRoutes(BarsController<BasicRequestContext>(repository: BarRepository(postgres: postgres), maxPoints: market.barsMaxPoints, logger: logger).endpoints)
+    router.addRoutes(
+        StrikeDistributionController<BasicRequestContext>(
+            chains: chains, smartSubscription: smart, prices: prices,
+            settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
+        ).endpoints
+    )
+
+    // Blocking XREADGROUP on the tick stream needs its own connection.
+    let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))
+    // Services stop in reverse order: the hook is first so it closes the clients after every worker has finished.
+    var services: [any Service] = [ShutdownHook {
+        await events.close()
+        await ticksRedis.close()
+        try? await httpClient.shutdown()
+        await redis.close()
+        await postgres.close()
+    }]
+    services += events.services
+    if market.tickBarsEnabled {
+        services.append(
+            TickBarConsumer(
+                redis: ticksRedis, writer: TickBarWriter(postgres: postgres),
+                settings: .init(
+                    stream: config.common.channels.ticksStream, group: market.tickBarsConsumerGroup, consumer: TickBarConsumer.defaultConsumerName(),
+                    readCount: market.tickBarsReadCount, flushInterval: market.tickBarsFlushInterval, claimIdle: market.tickBarsClaimIdle
+                ),
+                logger: Logger(label: "\(BackendConfiguration.serviceName).tick-bars")
+            )
+        )
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: BackendConfiguration.serviceName),
-        services: [ShutdownHook {
-            await redis.close()
-            await postgres.close()
-        }],
+        services: services,
         logger: logger
     )
 }
 
-/// The HTTP routes.
+/// The HTTP routes every build has: health and metrics.
 func buildRouter(health: HealthController<BasicRequestContext>, metrics: MetricsController<BasicRequestContext>) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))

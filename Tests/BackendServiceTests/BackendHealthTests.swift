@@ -78,7 +78,7 @@ struct BackendHealthTests {
             (error as? ConfigError)?.key == "SMART_SUBSCRIPTION_WAIT_TIMEOUT"
         }
         let flags = try BackendConfiguration(source: ConfigSource(environment: ["BACKFILL_IMMEDIATE_ON_SUBSCRIBE": "false"], dotEnvPath: nil))
-        #expect(!flags.backfillImmediateOnSubscribe)
-        #expect(flags.subscriptionEventsEnabled)
+        #expect(!flags.backfill.immediateOnSubscribe)
+        #expect(flags.backfill.eventsEnabled)
     }
 }

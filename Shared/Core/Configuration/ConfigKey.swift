@@ -93,3 +93,57 @@ extension ConfigKey {
     /// `HISTORY_REQUESTS_PER_SECOND`: historical-candle requests per second per account (Kite allows 3).
     public static let historyRequestsPerSecond = ConfigKey("HISTORY_REQUESTS_PER_SECOND")
 }
+
+extension ConfigKey {
+    // BackendService bars and market APIs (docs/bars.md).
+    /// `TICK_BARS_ENABLED`: build 1-minute bars from the `{prefix}:ticks` stream.
+    public static let tickBarsEnabled = ConfigKey("TICK_BARS_ENABLED")
+    /// `TICK_BARS_CONSUMER_GROUP`: the consumer group on `{prefix}:ticks` that builds bars.
+    public static let tickBarsConsumerGroup = ConfigKey("TICK_BARS_CONSUMER_GROUP")
+    /// `TICK_BARS_FLUSH_INTERVAL`: seconds between bulk writes of the open bars (a minute change also writes).
+    public static let tickBarsFlushInterval = ConfigKey("TICK_BARS_FLUSH_INTERVAL")
+    /// `TICK_BARS_READ_COUNT`: tick entries read per `XREADGROUP`.
+    public static let tickBarsReadCount = ConfigKey("TICK_BARS_READ_COUNT")
+    /// `TICK_BARS_CLAIM_IDLE`: seconds an entry stays unacknowledged before another consumer claims it.
+    public static let tickBarsClaimIdle = ConfigKey("TICK_BARS_CLAIM_IDLE")
+    /// `BARS_MAX_POINTS`: most bars one `GET /bars` answer may cover.
+    public static let barsMaxPoints = ConfigKey("BARS_MAX_POINTS")
+    /// `SMART_SUBSCRIPTION_STRIKES`: strikes on each side of the money that smart subscription subscribes.
+    public static let smartSubscriptionStrikes = ConfigKey("SMART_SUBSCRIPTION_STRIKES")
+    /// `SMART_SUBSCRIPTION_POLL_INTERVAL`: seconds between checks for the first stored bar while waiting.
+    public static let smartSubscriptionPollInterval = ConfigKey("SMART_SUBSCRIPTION_POLL_INTERVAL")
+}
+
+extension ConfigKey {
+    // BackendService events and backfill (docs/backfill.md).
+    /// `BACKFILL_SESSION`: `exchange` (NSE 09:15–15:30, MCX 09:00–23:30 IST, Mon–Fri) or `always` (every minute).
+    public static let backfillSession = ConfigKey("BACKFILL_SESSION")
+    /// `BACKFILL_LOOKBACK_MINUTES`: session minutes an instrument without bars is backfilled for (default 120).
+    public static let backfillLookbackMinutes = ConfigKey("BACKFILL_LOOKBACK_MINUTES")
+    /// `BACKFILL_MAX_LOOKBACK_HOURS`: the oldest "since the last bar" an immediate backfill reaches back (default 72).
+    public static let backfillMaxLookbackHours = ConfigKey("BACKFILL_MAX_LOOKBACK_HOURS")
+    /// `BACKFILL_INTERVAL_SECONDS`: period of the subscription-aware gap-filling cycle (default 300).
+    public static let backfillIntervalSeconds = ConfigKey("BACKFILL_INTERVAL_SECONDS")
+    /// `BACKFILL_GAP_LOOKBACK_HOURS`: how far back the periodic cycle looks for gaps (default 24).
+    public static let backfillGapLookbackHours = ConfigKey("BACKFILL_GAP_LOOKBACK_HOURS")
+    /// `BACKFILL_CONCURRENCY`: instruments backfilled at the same time (default 4).
+    public static let backfillConcurrency = ConfigKey("BACKFILL_CONCURRENCY")
+    /// `BACKFILL_MAX_ATTEMPTS`: fetch attempts per backfill before it is recorded as failed (default 5).
+    public static let backfillMaxAttempts = ConfigKey("BACKFILL_MAX_ATTEMPTS")
+    /// `BACKFILL_RETRY_BASE_SECONDS`: first retry delay; doubles per attempt, capped at 30 s (default 1).
+    public static let backfillRetryBaseSeconds = ConfigKey("BACKFILL_RETRY_BASE_SECONDS")
+    /// `BACKFILL_HISTORY_SOURCE`: `ticker` (TickerService `/history`, default) or `broker` (the broker's API directly).
+    public static let backfillHistorySource = ConfigKey("BACKFILL_HISTORY_SOURCE")
+    /// `TICKER_API_KEY`: the `X-API-Key` BackendService presents to TickerService.
+    public static let tickerAPIKey = ConfigKey("TICKER_API_KEY", isSecret: true)
+    /// `EVENTS_CONSUMER_GROUP`: the Redis Stream consumer group of BackendService instances (default `backend`).
+    public static let eventsConsumerGroup = ConfigKey("EVENTS_CONSUMER_GROUP")
+    /// `EVENTS_CONSUMER_NAME`: this instance's consumer name (default `hostname-pid`).
+    public static let eventsConsumerName = ConfigKey("EVENTS_CONSUMER_NAME")
+    /// `EVENTS_CLAIM_MIN_IDLE_SECONDS`: a pending entry idle this long is claimed from its (dead) consumer (default 30).
+    public static let eventsClaimMinIdleSeconds = ConfigKey("EVENTS_CLAIM_MIN_IDLE_SECONDS")
+    /// `EVENTS_MAX_DELIVERIES`: deliveries after which a failing entry is dead-lettered (default 5).
+    public static let eventsMaxDeliveries = ConfigKey("EVENTS_MAX_DELIVERIES")
+    /// `EVENTS_GROUP_START_ID`: where a newly created consumer group starts: `0` (whole stream, default) or `$`.
+    public static let eventsGroupStartID = ConfigKey("EVENTS_GROUP_START_ID")
+}

@@ -1,0 +1,48 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs the ``BackfillQueue`` with `BACKFILL_CONCURRENCY` workers inside `run()` (a task group, no unstructured tasks).
+/// Graceful shutdown closes the queue: running backfills finish, waiting ones are left for the next start (their
+/// jobs stay open in `backfill_jobs`).
+struct BackfillService: Service {
+    let queue: BackfillQueue
+    let backfiller: InstrumentBackfiller
+    let concurrency: Int
+    let logger: Logger
+
+    func run() async throws {
+        logger.info("Backfill workers started", metadata: ["concurrency": "\(concurrency)"])
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for _ in 0..<max(1, concurrency) {
+                        group.addTask {
+                            while let request = await queue.next() {
+                                let (outcome, fetched) = await backfiller.run(request)
+                                let attached = queue.complete(request, outcome: outcome, fetched: fetched)
+                                await finishAttached(attached, outcome: outcome)
+                            }
+                        }
+                    }
+                }
+            } onGracefulShutdown: {
+                queue.close()
+            }
+        } onCancel: {
+            queue.close()
+        }
+        logger.info("Backfill workers stopped")
+    }
+
+    /// Requests that arrived while their instrument was being backfilled share that run's outcome.
+    private func finishAttached(_ attached: [BackfillRequest], outcome: BackfillOutcome) async {
+        let jobs = attached.flatMap(\.jobIDs)
+        guard !jobs.isEmpty else { return }
+        switch outcome {
+        case .success(let bars): try? await backfiller.store.finishJobs(jobs, status: "done", barsWritten: bars, error: nil)
+        case .nothingToDo: try? await backfiller.store.finishJobs(jobs, status: "done", barsWritten: 0, error: nil)
+        case .failed(let message): try? await backfiller.store.finishJobs(jobs, status: "failed", barsWritten: 0, error: message)
+        case .cancelled: break
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Shared
+import SharedPostgres
+import SharedRedis
+
+/// Event consumption and backfill, built once from configuration: the services to run and the routes to mount.
+/// `buildApplication` creates one and adds ``services`` and ``addRoutes(to:)``; tests build one with their own
+/// ``CandleSource`` and ``ActiveSubscriptionsSource``.
+struct EventBackfillComponents: Sendable {
+    let configuration: BackfillConfiguration
+    let queue: BackfillQueue
+    let board: BackfillProgressBoard
+    let store: BackfillStore
+    let backfiller: InstrumentBackfiller
+    let handler: SubscriptionEventHandler
+    let intake: SubscriptionEventIntake
+    let periodic: PeriodicBackfillService
+    /// The backfill workers, the periodic cycle, and (when events are enabled) the stream consumer and pub/sub listener.
+    let services: [any Service]
+    /// The dedicated connection of the blocking stream reader; close it at shutdown.
+    let streamRedis: RedisClient?
+
+    /// Builds the production set: candles from TickerService's `/history` (or the broker with `BACKFILL_HISTORY_SOURCE=broker`).
+    /// - Parameters:
+    ///   - configuration: The settings.
+    ///   - redis: The shared client (dead letters); the stream consumer gets its own client with the same configuration.
+    ///   - postgres: The database (migrated).
+    ///   - httpClient: For TickerService / the broker.
+    ///   - logger: Parent logger.
+    static func make(
+        configuration: BackfillConfiguration, redis: RedisClient, postgres: PostgresClient, httpClient: HTTPClient, logger: Logger
+    ) -> EventBackfillComponents {
+        let ticker = TickerClient(baseURL: configuration.tickerURL, apiKey: configuration.tickerAPIKey, httpClient: httpClient, logger: logger)
+        let source: any CandleSource
+        switch configuration.historySource {
+        case .ticker: source = ticker
+        case .broker:
+            source = BrokerHistoricalSource(
+                baseURL: configuration.brokerURL, apiKey: configuration.brokerAPIKey, accessToken: configuration.brokerAccessToken,
+                httpClient: httpClient, logger: logger
+            )
+        }
+        return EventBackfillComponents(
+            configuration: configuration, redis: redis, postgres: postgres, candles: source, subscriptions: ticker,
+            tickerLookup: { try await ticker.instrument(token: $0) }, logger: logger
+        )
+    }
+
+    /// Builds the set from explicit sources.
+    init(
+        configuration: BackfillConfiguration, redis: RedisClient, postgres: PostgresClient, candles: any CandleSource,
+        subscriptions: any ActiveSubscriptionsSource, tickerLookup: (@Sendable (Int64) async throws -> TickerInstrument?)?, logger: Logger
+    ) {
+        self.configuration = configuration
+        let queue = BackfillQueue()
+        let board = BackfillProgressBoard()
+        let store = BackfillStore(postgres: postgres)
+        var backfillLogger = logger
+        backfillLogger[metadataKey: "component"] = "backfill"
+        var eventsLogger = logger
+        eventsLogger[metadataKey: "component"] = "events"
+        let backfiller = InstrumentBackfiller(
+            source: candles, store: store, calendar: SessionCalendar(mode: configuration.session), configuration: configuration,
+            tickerLookup: tickerLookup, logger: backfillLogger
+        )
+        let handler = SubscriptionEventHandler(
+            postgres: postgres, queue: queue, immediateOnSubscribe: configuration.immediateOnSubscribe,
+            instance: configuration.consumerName, logger: eventsLogger
+        )
+        let deadLetters = DeadLetterWriter(redis: redis, channels: configuration.channels, consumer: configuration.consumerName, logger: eventsLogger)
+        let intake = SubscriptionEventIntake(handler: handler, deadLetters: deadLetters, logger: eventsLogger)
+        let periodic = PeriodicBackfillService(
+            subscriptions: subscriptions, store: store, queue: queue, configuration: configuration, board: board, logger: backfillLogger
+        )
+        var services: [any Service] = [
+            BackfillService(queue: queue, backfiller: backfiller, concurrency: configuration.concurrency, logger: backfillLogger),
+            periodic,
+        ]
+        var streamRedis: RedisClient?
+        if configuration.eventsEnabled {
+            let blocking = RedisClient(configuration: redis.configuration, logger: eventsLogger)
+            streamRedis = blocking
+            services.append(
+                EventStreamConsumer(
+                    redis: blocking, intake: intake, deadLetters: deadLetters, channels: configuration.channels,
+                    group: configuration.consumerGroup, consumer: configuration.consumerName, claimMinIdle: configuration.claimMinIdle,
+                    maxDeliveries: configuration.maxDeliveries, startID: configuration.groupStartID, logger: eventsLogger
+                )
+            )
+            services.append(
+                EventChannelListener(redis: redis, intake: intake, deadLetters: deadLetters, channels: configuration.channels, logger: eventsLogger)
+            )
+        } else {
+            eventsLogger.info("Subscription events disabled (SUBSCRIPTION_EVENTS_ENABLED=false): no stream consumer, no pub/sub listener, webhook answers 503")
+        }
+        self.queue = queue
+        self.board = board
+        self.store = store
+        self.backfiller = backfiller
+        self.handler = handler
+        self.intake = intake
+        self.periodic = periodic
+        self.services = services
+        self.streamRedis = streamRedis
+    }
+
+    /// Mounts `POST /internal/subscription-events` and `GET /internal/backfill/status`.
+    func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.addRoutes(SubscriptionEventsController<Context>(intake: intake, enabled: configuration.eventsEnabled).endpoints)
+        router.addRoutes(BackfillStatusController<Context>(queue: queue, board: board, configuration: configuration).endpoints)
+    }
+
+    /// Closes the stream reader's connection (unblocks a pending XREADGROUP).
+    func close() async {
+        await streamRedis?.close()
+    }
+}

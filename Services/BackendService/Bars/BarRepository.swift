@@ -1,0 +1,123 @@
+import Foundation
+import SharedPostgres
+
+/// A bar timeframe served by the APIs: 1-minute bars as stored, 5- and 15-minute bars derived (docs/bars.md).
+enum BarTimeframe: String, Sendable, CaseIterable {
+    case oneMinute = "1min"
+    case fiveMinutes = "5min"
+    case fifteenMinutes = "15min"
+
+    /// Accepts `1min`, `1m`, `minute`, `5min`, `5m`, `5minute`, `15min`, `15m`, `15minute`.
+    init?(parameter: String) {
+        switch parameter.lowercased() {
+        case "1min", "1m", "minute", "1minute": self = .oneMinute
+        case "5min", "5m", "5minute": self = .fiveMinutes
+        case "15min", "15m", "15minute": self = .fifteenMinutes
+        default: return nil
+        }
+    }
+
+    var seconds: Int64 {
+        switch self {
+        case .oneMinute: 60
+        case .fiveMinutes: 300
+        case .fifteenMinutes: 900
+        }
+    }
+
+    /// The PostgreSQL interval literal, bound as text and cast with `::interval`.
+    var interval: String { "\(seconds / 60) minutes" }
+}
+
+/// One bar as the APIs return it.
+struct StoredBar: Sendable, Equatable {
+    var time: Date
+    var open: Double
+    var high: Double
+    var low: Double
+    var close: Double
+    var volume: Int64
+    var oi: Int64
+    /// `backfill`, `ticks`, or (derived bars only) `mixed`.
+    var source: String
+}
+
+/// An instrument as far as `/bars` needs it.
+struct InstrumentRef: Sendable, Equatable {
+    var instrumentToken: Int64
+    var tradingsymbol: String?
+    var exchange: String?
+}
+
+/// Reads bars from `bars_1m` (and the same aggregation as the `bars_5m`/`bars_15m` views).
+struct BarRepository: Sendable {
+    let postgres: PostgresClient
+
+    /// Bin origin shared with the views in 0004_bar_views.sql.
+    static let origin = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+
+    /// The instrument by token: from `instruments`, or a bare reference when only bars know it; nil when neither does.
+    func instrument(token: Int64) async throws -> InstrumentRef? {
+        if let row = try await postgres.query("SELECT tradingsymbol, exchange FROM instruments WHERE instrument_token = $1", [token]).first {
+            return InstrumentRef(instrumentToken: token, tradingsymbol: row["tradingsymbol"], exchange: row["exchange"])
+        }
+        let hasBars = try await postgres.query("SELECT 1 FROM bars_1m WHERE instrument_token = $1 LIMIT 1", [token]).first != nil
+        return hasBars ? InstrumentRef(instrumentToken: token, tradingsymbol: nil, exchange: nil) : nil
+    }
+
+    /// The instrument by exchange and trading symbol (case-insensitive), nil when unknown.
+    func instrument(tradingsymbol: String, exchange: String) async throws -> InstrumentRef? {
+        let rows = try await postgres.query(
+            "SELECT instrument_token, tradingsymbol, exchange FROM instruments WHERE exchange = $1 AND upper(tradingsymbol) = $2 LIMIT 1",
+            [exchange.uppercased(), tradingsymbol.uppercased()]
+        )
+        guard let row = rows.first else { return nil }
+        return InstrumentRef(instrumentToken: try row.decode(Int64.self, "instrument_token"), tradingsymbol: row["tradingsymbol"], exchange: row["exchange"])
+    }
+
+    /// Bars overlapping `[from, to]`, oldest first.
+    func bars(token: Int64, from: Date, to: Date, timeframe: BarTimeframe) async throws -> [StoredBar] {
+        let rows: [PostgresRow]
+        if timeframe == .oneMinute {
+            rows = try await postgres.query(
+                """
+                SELECT bucket AS time, open, high, low, close, volume, oi, source FROM bars_1m
+                WHERE instrument_token = $1 AND bucket >= date_bin('1 minute', $2::timestamptz, \(Self.origin)) AND bucket <= $3
+                ORDER BY bucket
+                """,
+                [token, from, to]
+            )
+        } else {
+            rows = try await postgres.query(
+                """
+                SELECT date_bin($4::interval, bucket, \(Self.origin)) AS time,
+                       (array_agg(open ORDER BY bucket))[1] AS open, max(high) AS high, min(low) AS low,
+                       (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(volume)::bigint AS volume,
+                       (array_agg(oi ORDER BY bucket DESC))[1] AS oi,
+                       CASE WHEN bool_and(source = 'backfill') THEN 'backfill' WHEN bool_and(source = 'ticks') THEN 'ticks' ELSE 'mixed' END AS source
+                FROM bars_1m
+                WHERE instrument_token = $1
+                  AND bucket >= date_bin($4::interval, $2::timestamptz, \(Self.origin))
+                  AND bucket < date_bin($4::interval, $3::timestamptz, \(Self.origin)) + $4::interval
+                GROUP BY 1
+                ORDER BY 1
+                """,
+                [token, from, to, timeframe.interval]
+            )
+        }
+        return try rows.map(Self.bar)
+    }
+
+    static func bar(_ row: PostgresRow) throws -> StoredBar {
+        StoredBar(
+            time: try row.decode(Date.self, "time"),
+            open: try row.decode(Double.self, "open"),
+            high: try row.decode(Double.self, "high"),
+            low: try row.decode(Double.self, "low"),
+            close: try row.decode(Double.self, "close"),
+            volume: try row.decode(Int64.self, "volume"),
+            oi: try row.decode(Int64.self, "oi"),
+            source: try row.decode(String.self, "source")
+        )
+    }
+}

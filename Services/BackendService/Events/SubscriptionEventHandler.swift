@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Shared
+import SharedPostgres
+
+/// What handling an event did.
+enum EventHandlingOutcome: Sendable, Equatable {
+    /// Its work was committed now.
+    case processed
+    /// Its `event_id` was already processed: nothing done.
+    case duplicate
+}
+
+/// Does a subscription event's work once, whichever receiver (stream, channel, webhook) brought it.
+///
+/// In one transaction: insert `processed_events(event_id)` (a conflict means it was done before: skip), and for a
+/// creation with immediate backfill on, insert the `backfill_jobs` row. After commit the backfill is queued (in
+/// memory, coalescing per instrument); if the process dies first, the open job is resumed by the periodic cycle.
+struct SubscriptionEventHandler: Sendable {
+    let postgres: PostgresClient
+    let queue: BackfillQueue
+    let immediateOnSubscribe: Bool
+    /// This instance (the consumer name), stored as `processed_by`.
+    let instance: String
+    let logger: Logger
+
+    func handle(_ event: SubscriptionEvent, source: String) async throws -> EventHandlingOutcome {
+        let started = ContinuousClock.now
+        var logger = logger
+        logger[metadataKey: "event_id"] = "\(event.eventID)"
+        logger[metadataKey: "source"] = "\(source)"
+        logger[metadataKey: "instrument_token"] = "\(event.instrumentToken)"
+        EventBackfillMetrics.received(kind: event.kind.rawValue, source: source)
+        logger.info("Received subscription event: \(event.kind.rawValue) for token \(event.instrumentToken)")
+
+        let wantsBackfill = event.kind == .created && immediateOnSubscribe
+        let eventTime = Date(timeIntervalSince1970: event.timestamp)
+        let jobID: Int64?? = try await postgres.transaction { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO processed_events (event_id, event_type, instrument_token, tradingsymbol, source, processed_by, event_time)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """,
+                [event.eventID, event.kind.rawValue, event.instrumentToken, event.tradingsymbol, source, instance, eventTime]
+            )
+            guard !inserted.isEmpty else { return .none }
+            guard wantsBackfill else { return .some(nil) }
+            let rows = try await connection.query(
+                "INSERT INTO backfill_jobs (instrument_token, reason, event_id, event_time) VALUES ($1, 'subscription', $2, $3) RETURNING id",
+                [event.instrumentToken, event.eventID, eventTime]
+            )
+            return .some(try rows[0].decode(Int64.self, "id"))
+        }
+        guard let jobID else {
+            EventBackfillMetrics.duplicate(source: source)
+            logger.info("Duplicate subscription event skipped: \(event.kind.rawValue) for token \(event.instrumentToken)")
+            return .duplicate
+        }
+        EventBackfillMetrics.processed(source: source, seconds: (ContinuousClock.now - started).backfillSeconds)
+
+        let symbol = event.tradingsymbol ?? "token \(event.instrumentToken)"
+        switch event.kind {
+        case .created:
+            guard let jobID else {
+                EventBackfillMetrics.trigger(reason: BackfillRequest.Reason.subscription.rawValue, outcome: "disabled")
+                logger.info(
+                    "Subscription created: \(symbol) (token: \(event.instrumentToken)), immediate backfill disabled, will be backfilled in next scheduled cycle",
+                    metadata: ["flag": "BACKFILL_IMMEDIATE_ON_SUBSCRIBE=false"]
+                )
+                return .processed
+            }
+            logger.info("Subscription created: \(symbol) (token: \(event.instrumentToken)), triggering immediate backfill")
+            let request = BackfillRequest(
+                token: event.instrumentToken, reason: .subscription, wantsTail: true, jobIDs: [jobID],
+                eventTimestamps: [event.timestamp], exchange: Self.exchange(ofSegment: event.metadata.segment),
+                tradingsymbol: event.tradingsymbol
+            )
+            switch queue.enqueue(request) {
+            case .queued:
+                EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "queued")
+                logger.info("Immediate backfill scheduled for token \(event.instrumentToken)")
+            case .coalesced:
+                EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "coalesced")
+                logger.info("Immediate backfill scheduled for token \(event.instrumentToken)", metadata: ["coalesced": "true"])
+            case .closed:
+                EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "deferred")
+                logger.warning("Backfill manager not available, skipping immediate backfill (the periodic cycle resumes job \(jobID))")
+            }
+        case .removed:
+            logger.info("Subscription removed: \(symbol) (token: \(event.instrumentToken))")
+        }
+        return .processed
+    }
+
+    /// `NFO-OPT` → `NFO`, `MCX-FUT` → `MCX`, `NSE` → `NSE`; nil when absent.
+    static func exchange(ofSegment segment: String?) -> String? {
+        guard let segment, !segment.isEmpty else { return nil }
+        return segment.split(separator: "-").first.map(String.init)
+    }
+}
