@@ -27,9 +27,11 @@ build:
 	$(SWIFT) build -c $(CONFIG)
 
 ## make test: every test, against real redis-server and PostgreSQL started by the test harness.
+## Tests run one at a time: many of them start real processes (simulator, services, servers), and on a
+## 2-core machine running them together turns their bounded waits into timeouts.
 test: deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 ## make bench: release-build benchmarks that print their figures.
 bench: deps venv

@@ -124,7 +124,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Services/TickerService",
             swiftSettings: swiftSettings
@@ -133,6 +133,7 @@ let package = Package(
             name: "BackendService",
             dependencies: [
                 "Shared",
+                "BrokerWire",
                 "ServiceRuntime",
                 "SharedRedis",
                 "SharedPostgres",
@@ -140,6 +141,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Services/BackendService",
             swiftSettings: swiftSettings
@@ -186,7 +191,11 @@ let package = Package(
                 "Shared",
                 "SharedRedis",
                 "SharedPostgres",
+                "BrokerWire",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -242,8 +251,10 @@ let package = Package(
             name: "BackendServiceTests",
             dependencies: [
                 "BackendService",
+                "BrokerWire",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/BackendServiceTests",
             swiftSettings: testSwiftSettings
@@ -252,6 +263,9 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Shared",
+                "SharedRedis",
+                "SharedPostgres",
+                "BrokerWire",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

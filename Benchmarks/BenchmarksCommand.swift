@@ -18,6 +18,7 @@ enum BenchmarkCatalog {
         WireBenchmark.self,
         PostgresBenchmark.self,
         SimulatorBenchmark.self,
+        TickerBenchmark.self,
     ]
 }
 

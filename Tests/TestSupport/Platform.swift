@@ -1,0 +1,219 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Logging
+import SharedPostgres
+import SharedRedis
+import Synchronization
+
+/// The whole system as real processes on loopback: the broker simulator, TickerService and BackendService,
+/// over a real redis-server and a fresh PostgreSQL database. Each platform uses its own Redis prefix, so
+/// tests sharing one redis-server never see each other's events or ticks.
+public final class Platform: Sendable {
+    public enum Component: String, Sendable, CaseIterable {
+        case simulator = "BrokerSimulator"
+        case ticker = "TickerService"
+        case backend = "BackendService"
+    }
+
+    public let redisURL: String
+    public let databaseURL: String
+    public let prefix: String
+    public let logDirectory: String
+    private let ports: [Component: Int]
+    private let extraEnvironment: [Component: [String: String]]
+    private let extraArguments: [Component: [String]]
+    private let processes = Mutex<[Component: ChildProcess]>([:])
+    /// Clients made for the test; closed at shutdown.
+    let redisClients = Mutex<[RedisClient]>([])
+    /// A pool on the platform's database, for assertions; closed at shutdown.
+    public let postgres: PostgresClient
+
+    private init(redisURL: String, databaseURL: String, extraEnvironment: [Component: [String: String]], extraArguments: [Component: [String]]) throws {
+        self.redisURL = redisURL
+        self.databaseURL = databaseURL
+        self.prefix = "it:\(UUID().uuidString.prefix(8).lowercased())"
+        self.logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("platform-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        var ports: [Component: Int] = [:]
+        for component in Component.allCases { ports[component] = Ports.freeLoopbackPort() }
+        self.ports = ports
+        self.extraEnvironment = extraEnvironment
+        self.extraArguments = extraArguments
+        self.postgres = PostgresClient(configuration: .init(connectionString: databaseURL, poolSize: 2), logger: Logger(label: "integration-test"))
+    }
+
+    /// Starts the given components (in dependency order) and waits for their `/health`.
+    public static func start(
+        _ components: [Component] = Component.allCases,
+        redis: RedisServer? = nil,
+        environment: [Component: [String: String]] = [:],
+        arguments: [Component: [String]] = [:]
+    ) async throws -> Platform {
+        let redisServer = try await redis ?? RedisServer.shared
+        let database = try await PostgresCluster.shared.createDatabase()
+        let platform = try Platform(redisURL: redisServer.url, databaseURL: database, extraEnvironment: environment, extraArguments: arguments)
+        for component in Component.allCases where components.contains(component) {
+            try await platform.start(component)
+        }
+        return platform
+    }
+
+    /// Starts a platform, runs `body`, and shuts the platform down whether or not `body` throws.
+    public static func with<T>(
+        _ components: [Component] = Component.allCases,
+        redis: RedisServer? = nil,
+        environment: [Component: [String: String]] = [:],
+        arguments: [Component: [String]] = [:],
+        _ body: (Platform) async throws -> T
+    ) async throws -> T {
+        let platform = try await start(components, redis: redis, environment: environment, arguments: arguments)
+        do {
+            let result = try await body(platform)
+            await platform.shutdown()
+            return result
+        } catch {
+            await platform.shutdown()
+            throw error
+        }
+    }
+
+    public func port(_ component: Component) -> Int { ports[component]! }
+    /// The process id of a running component.
+    public func pid(_ component: Component) -> Int32? { processes.withLock { $0[component]?.pid } }
+    public func url(_ component: Component) -> String { "http://127.0.0.1:\(port(component))" }
+    public func logPath(_ component: Component) -> String { "\(logDirectory)/\(component.rawValue).log" }
+
+    /// The component's log, for failure messages.
+    public func log(_ component: Component) -> String {
+        (try? String(contentsOfFile: logPath(component), encoding: .utf8)) ?? ""
+    }
+
+    private func environment(for component: Component) -> [String: String] {
+        var environment: [String: String] = [
+            "ENVIRONMENT": "test",
+            "REDIS_URL": redisURL,
+            "DATABASE_URL": databaseURL,
+            "REDIS_CHANNEL_PREFIX": prefix,
+            "LOG_LEVEL": "info",
+            "BROKER_URL": url(.simulator),
+            "BROKER_WS_URL": "ws://127.0.0.1:\(port(.simulator))",
+            "TICKER_URL": url(.ticker),
+            "BACKFILL_SESSION": "always",
+        ]
+        environment.merge(extraEnvironment[component] ?? [:]) { _, new in new }
+        return environment
+    }
+
+    /// Starts one component (again) on its port and waits until `/health` answers.
+    public func start(_ component: Component) async throws {
+        var arguments = ["--port", String(port(component))]
+        switch component {
+        case .simulator: arguments += ["--session-mode", "always", "--tick-interval-ms", "500"]
+        case .ticker, .backend: arguments += ["--env-file", "/nonexistent/.env"]
+        }
+        arguments += extraArguments[component] ?? []
+        let process = try ChildProcess(
+            executable: BuiltProducts.executable(component.rawValue),
+            arguments: arguments,
+            environment: environment(for: component),
+            outputPath: logPath(component)
+        )
+        processes.withLock { $0[component] = process }
+        try await waitUntil("\(component.rawValue) answers /health", timeout: .seconds(90)) {
+            guard process.isRunning else {
+                throw PlatformError("\(component.rawValue) exited with \(process.exitStatus ?? -1):\n\(self.log(component).suffix(3000))")
+            }
+            return (try? await self.get(component, "/health").status.code) != nil
+        }
+        if component == .ticker {
+            // The instrument registry loads the broker's dump in the background after startup.
+            try await waitUntil("the ticker's instrument registry is loaded", timeout: .seconds(120)) {
+                let health = try? await self.get(.ticker, "/health").json()
+                let registry = (health?["dependencies"] as? [String: Any])?["instrument_registry"] as? [String: Any]
+                return (registry?["cached_instruments"] as? Int ?? 0) > 0
+            }
+        }
+    }
+
+    /// Stops a component with SIGTERM (graceful) or SIGKILL (a crash).
+    public func stop(_ component: Component, crash: Bool = false) async {
+        guard let process = processes.withLock({ $0.removeValue(forKey: component) }) else { return }
+        if crash {
+            await process.kill()
+        } else {
+            await process.terminate(grace: .seconds(20))
+        }
+    }
+
+    /// Stops everything and removes the logs.
+    public func shutdown() async {
+        for client in redisClients.withLock({ $0 }) { await client.close() }
+        await postgres.close()
+        for component in Component.allCases.reversed() { await stop(component) }
+        try? FileManager.default.removeItem(atPath: logDirectory)
+    }
+
+    // MARK: HTTP
+
+    public struct Reply: Sendable {
+        public var status: HTTPResponseStatus
+        public var body: Data
+        /// The status code as a number.
+        public var statusCode: Int { Int(status.code) }
+        /// The body as text, for failure messages.
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw PlatformError("not a JSON object: \(String(decoding: body, as: UTF8.self))")
+            }
+            return object
+        }
+    }
+
+    public func get(_ component: Component, _ path: String) async throws -> Reply {
+        try await send(HTTPClientRequest(url: url(component) + path))
+    }
+
+    public func post(_ component: Component, _ path: String, json: String, headers: [String: String] = [:]) async throws -> Reply {
+        var request = HTTPClientRequest(url: url(component) + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: json))
+        return try await send(request)
+    }
+
+    public func delete(_ component: Component, _ path: String) async throws -> Reply {
+        var request = HTTPClientRequest(url: url(component) + path)
+        request.method = .DELETE
+        return try await send(request)
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws -> Reply {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: response.status, body: Data(body.readableBytesView))
+    }
+}
+
+public struct PlatformError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls a condition until it holds or the bound passes (a bound, not a timing assertion).
+public func waitUntil(
+    _ what: String,
+    timeout: Duration = .seconds(60),
+    every interval: Duration = .milliseconds(200),
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: interval)
+    }
+    throw PlatformError("timed out waiting until \(what)")
+}
