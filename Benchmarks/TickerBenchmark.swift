@@ -52,7 +52,7 @@ struct TickerBenchmark: AsyncParsableCommand {
             // 1. Single subscriptions: HTTP round trip (the feed sends the subscribe frame before answering), and until the event is on the stream.
             var http = LatencySample()
             var toStream = LatencySample()
-            var lastID = "$"
+            var lastID = "0-0"
             if let tail = try await redis.send(["XREVRANGE", platform.channels.eventsStream, "+", "-", "COUNT", "1"]).array?.first?.array?.first?.string {
                 lastID = tail
             }
@@ -61,7 +61,9 @@ struct TickerBenchmark: AsyncParsableCommand {
                 let reply = try await platform.post(.ticker, "/subscriptions", json: #"{"instrument_token":\#(token),"requested_mode":"FULL"}"#)
                 guard reply.statusCode == 201 else { throw PlatformError("subscribe \(token): \(reply.statusCode) \(reply.text)") }
                 http.add(ContinuousClock.now - start)
+                let deadline = ContinuousClock.now + .seconds(30)
                 while true {
+                    guard ContinuousClock.now < deadline else { throw PlatformError("the event for \(token) never reached the stream") }
                     let read = try await redis.send(["XREAD", "BLOCK", "1000", "STREAMS", platform.channels.eventsStream, lastID])
                     guard let entries = read.array?.first?.array?.last?.array, let last = entries.last?.array?.first?.string else { continue }
                     lastID = last
