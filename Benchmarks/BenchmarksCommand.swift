@@ -19,6 +19,8 @@ enum BenchmarkCatalog {
         PostgresBenchmark.self,
         SimulatorBenchmark.self,
         TickerBenchmark.self,
+        BackfillBenchmark.self,
+        BarsBenchmark.self,
     ]
 }
 

@@ -27,13 +27,7 @@ struct TickerBenchmark: AsyncParsableCommand {
     var seconds = 15
 
     func run() async throws {
-        let accountsFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-accounts-\(UUID().uuidString).json").path
-        // The simulator's three keys: 3 accounts × 3 connections × 3,000 instruments = 27,000 slots.
-        try """
-        [{"id":"primary","api_key":"sim_api_key","access_token":"sim_access_token"},
-         {"id":"secondary","api_key":"sim_api_key_2","access_token":"sim_access_token_2"},
-         {"id":"tertiary","api_key":"sim_api_key_3","access_token":"sim_access_token_3"}]
-        """.write(toFile: accountsFile, atomically: true, encoding: .utf8)
+        let accountsFile = try SimulatorAccounts.writeFile()
         defer { try? FileManager.default.removeItem(atPath: accountsFile) }
         let redisServer = try await RedisServer.start()
         defer { redisServer.stop() }

@@ -152,7 +152,12 @@ public final class Platform: Sendable {
         for client in redisClients.withLock({ $0 }) { await client.close() }
         await postgres.close()
         for component in Component.allCases.reversed() { await stop(component) }
-        try? FileManager.default.removeItem(atPath: logDirectory)
+        // KEEP_PLATFORM_LOGS=1 keeps the processes' logs for a look after a failure.
+        if ProcessInfo.processInfo.environment["KEEP_PLATFORM_LOGS"] == nil {
+            try? FileManager.default.removeItem(atPath: logDirectory)
+        } else {
+            print("platform logs kept in \(logDirectory)")
+        }
     }
 
     // MARK: HTTP

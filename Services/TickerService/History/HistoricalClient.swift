@@ -80,10 +80,14 @@ struct HistoricalClient: Sendable {
         let results: [Result<[KiteCandle], HistoryError>] = await withTaskGroup(of: (Int, Result<[KiteCandle], HistoryError>).self) { group in
             for (index, range) in ranges.enumerated() {
                 group.addTask {
-                    do throws(HistoryError) {
+                    // Untyped do/catch here: a typed `do throws(HistoryError)` inside this child task traps in release
+                    // builds (Swift 6.3), while debug builds run it fine.
+                    do {
                         return (index, .success(try await fetch(token: token, interval: interval, range: range, includeOI: includeOI)))
-                    } catch {
+                    } catch let error as HistoryError {
                         return (index, .failure(error))
+                    } catch {
+                        return (index, .failure(HistoryError(code: .upstreamFailed, message: String(describing: error))))
                     }
                 }
             }
