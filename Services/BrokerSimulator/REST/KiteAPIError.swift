@@ -1,3 +1,4 @@
+import BrokerWire
 import Hummingbird
 
 /// An error answered with Kite's error JSON: `{"status":"error","message":"...","data":null,"error_type":"..."}`.
@@ -32,7 +33,7 @@ struct KiteAPIError: HTTPResponseError, Sendable {
 
     /// The body Kite sends.
     var json: String {
-        #"{"status":"error","message":"\#(Self.escape(message))","data":null,"error_type":"\#(kind.errorType)"}"#
+        #"{"status":"error","message":\#(JSONText.quoted(message)),"data":null,"error_type":"\#(kind.errorType)"}"#
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -41,26 +42,5 @@ struct KiteAPIError: HTTPResponseError, Sendable {
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: json))
         )
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
     }
 }
