@@ -173,14 +173,13 @@ struct DhanFeedServer: Sendable {
     /// One packet per subscribed instrument each interval; skips intervals it could not keep up with (see the Kite writer).
     private func writeLoop(_ connection: TickerConnection, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let clock = ContinuousClock()
-        let interval = settings.tickInterval
         let session = StreamingHours(mode: settings.sessionMode)
         var planVersion: UInt64?
         var plan: [StreamEntry] = []
-        var nextFrame = clock.now + interval
+        var schedule = FrameSchedule(interval: settings.tickInterval, start: clock.now)
         do {
             while !Task.isCancelled {
-                try await Task.sleep(until: nextFrame, clock: clock)
+                try await Task.sleep(until: schedule.next, clock: clock)
                 if !connection.isStalled, session.isOpen(at: Date()) {
                     if let updated = connection.streamPlan(ifChangedSince: planVersion) {
                         planVersion = updated.version
@@ -188,11 +187,8 @@ struct DhanFeedServer: Sendable {
                     }
                     try await sendPackets(for: plan, outbound: outbound, connection: connection)
                 }
-                nextFrame += interval
-                let now = clock.now
-                if nextFrame <= now {
-                    let missed = Int(((now - nextFrame) / interval).rounded(.down)) + 1
-                    nextFrame += interval * missed
+                let missed = schedule.advance(now: clock.now)
+                if missed > 0 {
                     connection.recordSkipped(missed)
                     metrics.intervalsSkipped.increment(by: missed)
                 }

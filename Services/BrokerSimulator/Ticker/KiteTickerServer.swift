@@ -167,24 +167,23 @@ struct KiteTickerServer: Sendable {
     /// missed rather than queue frames, so memory per connection stays bounded.
     private func writeLoop(_ connection: TickerConnection, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let clock = ContinuousClock()
-        let interval = settings.tickInterval
         let session = StreamingHours(mode: settings.sessionMode)
         let allocator = ByteBufferAllocator()
         var encoder = KiteFrameEncoder()
         var planVersion: UInt64?
         var plan: [StreamEntry] = []
-        var nextFrame = clock.now + interval
+        var schedule = FrameSchedule(interval: settings.tickInterval, start: clock.now)
         var lastSent = clock.now
         do {
             while !Task.isCancelled {
-                try await Task.sleep(until: min(nextFrame, lastSent + settings.heartbeatInterval), clock: clock)
+                try await Task.sleep(until: min(schedule.next, lastSent + settings.heartbeatInterval), clock: clock)
                 if connection.isStalled {
                     // Nothing at all goes out while stalled, and no backlog builds up for afterwards.
-                    nextFrame = clock.now + interval
+                    schedule.restart(at: clock.now)
                     lastSent = clock.now
                     continue
                 }
-                if clock.now >= nextFrame {
+                if clock.now >= schedule.next {
                     if let updated = connection.streamPlan(ifChangedSince: planVersion) {
                         planVersion = updated.version
                         plan = updated.entries
@@ -200,11 +199,8 @@ struct KiteTickerServer: Sendable {
                             metrics.ticksSent.increment(by: packets)
                         }
                     }
-                    nextFrame += interval
-                    let now = clock.now
-                    if nextFrame <= now {
-                        let missed = Int(((now - nextFrame) / interval).rounded(.down)) + 1
-                        nextFrame += interval * missed
+                    let missed = schedule.advance(now: clock.now)
+                    if missed > 0 {
                         connection.recordSkipped(missed)
                         metrics.intervalsSkipped.increment(by: missed)
                     }
