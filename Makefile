@@ -31,7 +31,7 @@ build:
 ## 2-core machine running them together turns their bounded waits into timeouts.
 test: deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	SWIFT=$(SWIFT) scripts/run-tests.sh
 
 ## make bench: release-build benchmarks that print their figures.
 bench: deps venv
