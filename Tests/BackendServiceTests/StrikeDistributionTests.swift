@@ -174,7 +174,7 @@ struct StrikeDistributionTests {
         await fixture.close()
     }
 
-    @Test("no data + auto_subscribe: the chain around the money is subscribed, and the answer waits for the first real bar")
+    @Test("no data + auto_subscribe: the chain around the money is subscribed, and the answer waits until every new option has a real bar")
     func autoSubscribeWaitsForData() async throws {
         let setup = try await setup()
         let fixture = setup.fixture
@@ -191,11 +191,17 @@ struct StrikeDistributionTests {
             try await withConsumer(fixture.consumer()) {
                 try await app.test(.router) { client in
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        // The "feed": once TickerService was asked, ticks for one requested option arrive on the stream.
+                        // The "feed": once TickerService was asked, ticks for the requested options arrive on the stream,
+                        // the first one at once and the rest a moment later (as backfills land one after another).
                         group.addTask {
                             for _ in 0..<400 {
-                                if let request = ticker.requests.withLock({ $0.first }), let token = request.tokens.first {
-                                    try await fixture.addTick(token: token, price: "101.50", volume: 10, oi: 77, ets: Int64(Date().timeIntervalSince1970))
+                                if let request = ticker.requests.withLock({ $0.first }), let first = request.tokens.first {
+                                    let now = Int64(Date().timeIntervalSince1970)
+                                    try await fixture.addTick(token: first, price: "101.50", volume: 10, oi: 77, ets: now)
+                                    try await Task.sleep(for: .milliseconds(500))
+                                    for token in request.tokens.dropFirst() {
+                                        try await fixture.addTick(token: token, price: "55.25", volume: 5, oi: 10, ets: now)
+                                    }
                                     return
                                 }
                                 try await Task.sleep(for: .milliseconds(25))
@@ -225,8 +231,13 @@ struct StrikeDistributionTests {
                         #expect(Set(request.tokens) == Set(expected))
                         #expect(Set(metadata["newly_subscribed"] as? [Int64] ?? []) == Set(expected))
                         #expect((metadata["underlying"] as? [String: Any])?["source"] as? String == "quote")
+                        #expect(metadata["instruments_with_data"] as? Int == expected.count)
+                        // Every subscribed strike is in the answer, not only the first one that had a bar.
                         let series = try #require(body["series"] as? [[String: Any]])
-                        #expect(!series.isEmpty)
+                        #expect(series.compactMap { $0["expiry"] as? String }.sorted() == expiries.sorted())
+                        for expiry in series {
+                            #expect((expiry["strikes"] as? [[String: Any]])?.count == 5, "expiry \(expiry["expiry"] ?? "?")")
+                        }
                     }
                 }
             }
@@ -254,7 +265,8 @@ struct StrikeDistributionTests {
                 let metadata = try #require(first["metadata"] as? [String: Any])
                 #expect(metadata["auto_subscribed"] as? Bool == true)
                 #expect(metadata["data_available"] as? Bool == false)
-                #expect(metadata["waited_ms"] as? Int != nil)
+                #expect(metadata["instruments_with_data"] as? Int == 0)
+                #expect((metadata["waited_ms"] as? Int ?? 0) >= 300)
                 #expect((metadata["underlying"] as? [String: Any])?["source"] as? String == "bars")
                 #expect((first["series"] as? [Any])?.isEmpty == true)
                 let newly = metadata["newly_subscribed"] as? [Int64] ?? []

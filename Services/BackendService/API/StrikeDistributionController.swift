@@ -103,6 +103,7 @@ struct StrikeDistributionController<Context: RequestContext>: Sendable {
                 metadata["newly_subscribed"] = result.newlySubscribed
                 metadata["already_subscribed"] = result.alreadySubscribed
                 metadata["failed"] = result.failed
+                metadata["instruments_with_data"] = result.instrumentsWithData
                 metadata["waited_ms"] = Int(result.waited.components.seconds * 1000 + result.waited.components.attoseconds / 1_000_000_000_000_000)
                 if let error = result.error { metadata["error"] = error }
                 if result.dataAvailable {

@@ -99,16 +99,18 @@ struct OptionChainRepository: Sendable {
         }
     }
 
-    /// Whether any of the instruments has a stored 1-minute bar (at or after `since`, when given).
-    func hasBars(tokens: [Int64], since: Date? = nil) async throws -> Bool {
-        guard !tokens.isEmpty else { return false }
+    /// Which of `tokens` have at least one stored 1-minute bar (one index probe per token).
+    func tokensWithBars(_ tokens: [Int64]) async throws -> Set<Int64> {
+        guard !tokens.isEmpty else { return [] }
         let literal = "{" + tokens.map(String.init).joined(separator: ",") + "}"
-        if let since {
-            return try await postgres.query(
-                "SELECT 1 FROM bars_1m WHERE instrument_token = ANY($1::bigint[]) AND bucket >= $2 LIMIT 1", [literal, since]
-            ).first != nil
-        }
-        return try await postgres.query("SELECT 1 FROM bars_1m WHERE instrument_token = ANY($1::bigint[]) LIMIT 1", [literal]).first != nil
+        let rows = try await postgres.query(
+            """
+            SELECT t.token AS instrument_token FROM unnest($1::bigint[]) AS t(token)
+            WHERE EXISTS (SELECT 1 FROM bars_1m b WHERE b.instrument_token = t.token)
+            """,
+            [literal]
+        )
+        return Set(try rows.map { try $0.decode(Int64.self, "instrument_token") })
     }
 
     /// The spot instrument of an underlying: the index token for the indices above, else the NSE (or BSE) equity with

@@ -12,7 +12,9 @@ struct SmartSubscriptionResult: Sendable, Equatable {
     var failed: [Int64] = []
     /// Whether a stored bar appeared for any of the subscribed tokens within the wait.
     var dataAvailable = false
-    /// How long the attempt waited for the first stored bar.
+    /// How many of the subscribed tokens had a stored bar when the wait ended.
+    var instrumentsWithData = 0
+    /// How long the attempt waited for stored bars.
     var waited: Duration = .zero
     /// TickerService's complaint, when it refused or could not be reached.
     var error: String?
@@ -20,8 +22,10 @@ struct SmartSubscriptionResult: Sendable, Equatable {
 
 /// Seed 002's SmartSubscriptionManager, done properly: subscription status comes from TickerService's active list
 /// (one call per attempt, cached for `SMART_SUBSCRIPTION_CACHE_TTL`), the missing tokens are subscribed in one batch under
-/// the holder `ondemand:strike-distribution`, and then it **waits for real data**: it polls `bars_1m` for the first bar
-/// of those instruments for up to `SMART_SUBSCRIPTION_WAIT_TIMEOUT` and says whether one came.
+/// the holder `ondemand:strike-distribution`, and then it **waits for real data**: it polls `bars_1m` until every
+/// instrument it has just subscribed has a stored bar (when it subscribed none, until any of them has one), for up to
+/// `SMART_SUBSCRIPTION_WAIT_TIMEOUT`, and says how many had data. Waiting for all of the new ones, not the first,
+/// keeps the first answer from showing a couple of strikes while the rest of the chain is still being backfilled.
 actor SmartSubscriptionManager {
     static let holder = "ondemand:strike-distribution"
 
@@ -103,18 +107,22 @@ actor SmartSubscriptionManager {
 
         let subscribed = result.alreadySubscribed + result.newlySubscribed
         guard !subscribed.isEmpty else { return result }
+        // Newly subscribed instruments are being backfilled right now: wait for all of them. Ones that were already
+        // subscribed had their chance; one bar among them is enough.
+        let mustAllHaveData = Set(result.newlySubscribed)
         let start = clock.now
         let deadline = start.advanced(by: settings.waitTimeout)
         while true {
             do {
-                if try await chains.hasBars(tokens: subscribed) {
-                    result.dataAvailable = true
-                    break
-                }
+                let withData = try await chains.tokensWithBars(subscribed)
+                result.instrumentsWithData = withData.count
+                result.dataAvailable = !withData.isEmpty
+                let done = mustAllHaveData.isEmpty ? result.dataAvailable : mustAllHaveData.isSubset(of: withData)
+                if done { break }
             } catch let error as CancellationError {
                 throw error
             } catch {
-                logger.warning("checking for the first bar failed", metadata: ["error": "\(error)"])
+                logger.warning("checking for stored bars failed", metadata: ["error": "\(error)"])
             }
             let remaining = deadline - clock.now
             guard remaining > .zero else { break }
