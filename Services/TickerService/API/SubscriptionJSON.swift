@@ -3,20 +3,9 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// A subscription as the API shows it.
-struct SubscriptionJSON: Codable, Sendable {
-    var instrumentToken: Int64
-    var tradingsymbol: String
-    var segment: String
-    var exchange: String
-    var mode: SubscriptionMode
-    var status: SubscriptionStatus
-    var accountID: String?
-    var connectionID: Int?
-    var holders: [SubscriptionHolder]
-    var createdAt: Date
-    var updatedAt: Date
-
+/// A subscription as the API shows it: every field of the record, `account_id` and `connection_id` written as null
+/// rather than left out, so clients see every field.
+extension SubscriptionRecord: Encodable {
     enum CodingKeys: String, CodingKey {
         case instrumentToken = "instrument_token"
         case tradingsymbol, segment, exchange, mode, status
@@ -27,21 +16,6 @@ struct SubscriptionJSON: Codable, Sendable {
         case updatedAt = "updated_at"
     }
 
-    init(_ record: SubscriptionRecord) {
-        instrumentToken = record.instrumentToken
-        tradingsymbol = record.tradingsymbol
-        segment = record.segment
-        exchange = record.exchange
-        mode = record.mode
-        status = record.status
-        accountID = record.accountID
-        connectionID = record.connectionID
-        holders = record.holders
-        createdAt = record.createdAt
-        updatedAt = record.updatedAt
-    }
-
-    // account_id and connection_id are written as null rather than left out, so clients see every field.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(instrumentToken, forKey: .instrumentToken)
@@ -59,14 +33,14 @@ struct SubscriptionJSON: Codable, Sendable {
 }
 
 /// `GET /subscriptions`: `{"subscriptions":[...],"count":N}`.
-struct SubscriptionListJSON: Codable, Sendable {
-    var subscriptions: [SubscriptionJSON]
+struct SubscriptionListJSON: Encodable, Sendable {
+    var subscriptions: [SubscriptionRecord]
     var count: Int
 }
 
 /// `POST /subscriptions` in batch form: the subscriptions and which were created.
-struct SubscriptionBatchJSON: Codable, Sendable {
-    var subscriptions: [SubscriptionJSON]
+struct SubscriptionBatchJSON: Encodable, Sendable {
+    var subscriptions: [SubscriptionRecord]
     var count: Int
     var created: [Int64]
 }

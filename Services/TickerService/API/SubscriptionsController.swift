@@ -48,7 +48,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         if parsed.isBatch {
             return try APIJSON.response(
                 SubscriptionBatchJSON(
-                    subscriptions: result.subscriptions.map(SubscriptionJSON.init), count: result.subscriptions.count,
+                    subscriptions: result.subscriptions, count: result.subscriptions.count,
                     created: result.subscriptions.map(\.instrumentToken).filter(result.created.contains)
                 ),
                 status: status
@@ -57,7 +57,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         guard let record = result.subscriptions.first else {
             throw APIError(.internalServerError, "internal_error", "the subscription was stored but could not be read back")
         }
-        return try APIJSON.response(SubscriptionJSON(record), status: status)
+        return try APIJSON.response(record, status: status)
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
@@ -67,7 +67,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         }
         do {
             let records = try await manager.list(activeOnly: status == "active")
-            return try APIJSON.response(SubscriptionListJSON(subscriptions: records.map(SubscriptionJSON.init), count: records.count))
+            return try APIJSON.response(SubscriptionListJSON(subscriptions: records, count: records.count))
         } catch let error as SubscriptionError {
             throw APIError(error)
         }
@@ -82,7 +82,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
             throw APIError(error)
         }
         guard let record else { throw APIError(.notFound, "not_subscribed", "instrument \(token) has never been subscribed") }
-        return try APIJSON.response(SubscriptionJSON(record))
+        return try APIJSON.response(record)
     }
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
@@ -109,7 +109,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         }
         TickerMetrics.request("unsubscribe", outcome: record.status == .inactive ? "removed" : "updated")
         await manager.updateActiveGauge()
-        return try APIJSON.response(SubscriptionJSON(record))
+        return try APIJSON.response(record)
     }
 
     static func outcome(_ error: SubscriptionError) -> String {
