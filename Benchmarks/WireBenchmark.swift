@@ -105,11 +105,12 @@ struct WireBenchmark: AsyncParsableCommand {
 
     static func dhanFull(_ rng: inout WireRandom) -> DhanFull {
         let ltp = Float(Int.random(in: 10_000...500_000, using: &rng)) / 100
-        return DhanFull(
+        let quote = DhanQuote(
             instrument: DhanInstrumentID(.nseFNO, UInt32.random(in: 1...200_000, using: &rng)), lastPrice: ltp,
             lastTradedQuantity: 75, lastTradeTime: 1_767_225_600, averagePrice: ltp, volume: 1_000_000,
-            totalSellQuantity: 5_000, totalBuyQuantity: 6_000, oi: 100_000, oiDayHigh: 120_000, oiDayLow: 90_000,
-            open: ltp - 1, close: ltp - 2, high: ltp + 3, low: ltp - 4,
+            totalSellQuantity: 5_000, totalBuyQuantity: 6_000, open: ltp - 1, close: ltp - 2, high: ltp + 3, low: ltp - 4)
+        return DhanFull(
+            quote: quote, oi: 100_000, oiDayHigh: 120_000, oiDayLow: 90_000,
             depth: (0..<5).map { i in
                 DhanDepthLevel(bidQuantity: 100, askQuantity: 120, bidOrders: 3, askOrders: 4,
                                bidPrice: ltp - Float(i) * 0.05, askPrice: ltp + Float(i + 1) * 0.05)

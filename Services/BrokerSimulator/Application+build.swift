@@ -81,6 +81,7 @@ func buildComponents(_ args: some AppArguments, logger: Logger) throws -> Simula
     let market = MarketModel(universe: universe, seed: args.seed, sessionMode: args.sessionMode)
     let registry = ConnectionRegistry()
     let faults = FaultInjector()
+    let feeds = FeedContext(universe: universe, market: market, credentials: credentials, registry: registry, faults: faults, settings: settings)
     return SimulatorComponents(
         settings: settings,
         tradingDate: tradingDate,
@@ -89,14 +90,8 @@ func buildComponents(_ args: some AppArguments, logger: Logger) throws -> Simula
         credentials: credentials,
         registry: registry,
         faults: faults,
-        kite: KiteTickerServer(
-            universe: universe, market: market, credentials: credentials, registry: registry, faults: faults, settings: settings,
-            logger: logger
-        ),
-        dhan: DhanFeedServer(
-            universe: universe, market: market, credentials: credentials, registry: registry, faults: faults, settings: settings,
-            logger: logger
-        )
+        kite: KiteTickerServer(context: feeds, logger: logger),
+        dhan: DhanFeedServer(context: feeds, logger: logger)
     )
 }
 

@@ -104,19 +104,7 @@ public enum DhanFeedCodec {
         case .disconnect:
             return .disconnect(id, code: readU16(raw, o + 8))
         case .quote:
-            return .quote(DhanQuote(
-                instrument: id,
-                lastPrice: readF32(raw, o + 8),
-                lastTradedQuantity: readU16(raw, o + 12),
-                lastTradeTime: readU32(raw, o + 14),
-                averagePrice: readF32(raw, o + 18),
-                volume: readU32(raw, o + 22),
-                totalSellQuantity: readU32(raw, o + 26),
-                totalBuyQuantity: readU32(raw, o + 30),
-                open: readF32(raw, o + 34),
-                close: readF32(raw, o + 38),
-                high: readF32(raw, o + 42),
-                low: readF32(raw, o + 46)))
+            return .quote(decodeQuote(raw, at: o, id, ohlcAt: o + 34))
         case .full:
             var depth = [DhanDepthLevel]()
             depth.reserveCapacity(5)
@@ -132,23 +120,31 @@ public enum DhanFeedCodec {
                 p += 20
             }
             return .full(DhanFull(
-                instrument: id,
-                lastPrice: readF32(raw, o + 8),
-                lastTradedQuantity: readU16(raw, o + 12),
-                lastTradeTime: readU32(raw, o + 14),
-                averagePrice: readF32(raw, o + 18),
-                volume: readU32(raw, o + 22),
-                totalSellQuantity: readU32(raw, o + 26),
-                totalBuyQuantity: readU32(raw, o + 30),
+                quote: decodeQuote(raw, at: o, id, ohlcAt: o + 46),
                 oi: readU32(raw, o + 34),
                 oiDayHigh: readU32(raw, o + 38),
                 oiDayLow: readU32(raw, o + 42),
-                open: readF32(raw, o + 46),
-                close: readF32(raw, o + 50),
-                high: readF32(raw, o + 54),
-                low: readF32(raw, o + 58),
                 depth: depth))
         }
+    }
+
+    /// The fields quote and full packets share: the trade fields at bytes 8..<34, then OHLC at `ohlc` (right after them
+    /// in a quote packet; after the three OI fields in a full packet).
+    @inline(__always)
+    static func decodeQuote(_ raw: UnsafeRawBufferPointer, at o: Int, _ id: DhanInstrumentID, ohlcAt ohlc: Int) -> DhanQuote {
+        DhanQuote(
+            instrument: id,
+            lastPrice: readF32(raw, o + 8),
+            lastTradedQuantity: readU16(raw, o + 12),
+            lastTradeTime: readU32(raw, o + 14),
+            averagePrice: readF32(raw, o + 18),
+            volume: readU32(raw, o + 22),
+            totalSellQuantity: readU32(raw, o + 26),
+            totalBuyQuantity: readU32(raw, o + 30),
+            open: readF32(raw, ohlc),
+            close: readF32(raw, ohlc + 4),
+            high: readF32(raw, ohlc + 8),
+            low: readF32(raw, ohlc + 12))
     }
 
     // MARK: Encoding
@@ -200,32 +196,14 @@ public enum DhanFeedCodec {
         case let .disconnect(_, code):
             appendU16(&out, code)
         case let .quote(p):
-            appendF32(&out, p.lastPrice)
-            appendU16(&out, p.lastTradedQuantity)
-            appendU32(&out, p.lastTradeTime)
-            appendF32(&out, p.averagePrice)
-            appendU32(&out, p.volume)
-            appendU32(&out, p.totalSellQuantity)
-            appendU32(&out, p.totalBuyQuantity)
-            appendF32(&out, p.open)
-            appendF32(&out, p.close)
-            appendF32(&out, p.high)
-            appendF32(&out, p.low)
+            appendTrade(&out, p)
+            appendOHLC(&out, p)
         case let .full(p):
-            appendF32(&out, p.lastPrice)
-            appendU16(&out, p.lastTradedQuantity)
-            appendU32(&out, p.lastTradeTime)
-            appendF32(&out, p.averagePrice)
-            appendU32(&out, p.volume)
-            appendU32(&out, p.totalSellQuantity)
-            appendU32(&out, p.totalBuyQuantity)
+            appendTrade(&out, p.quote)
             appendU32(&out, p.oi)
             appendU32(&out, p.oiDayHigh)
             appendU32(&out, p.oiDayLow)
-            appendF32(&out, p.open)
-            appendF32(&out, p.close)
-            appendF32(&out, p.high)
-            appendF32(&out, p.low)
+            appendOHLC(&out, p.quote)
             for i in 0..<5 {
                 let level = i < p.depth.count ? p.depth[i] : DhanDepthLevel()
                 appendU32(&out, level.bidQuantity)
@@ -236,6 +214,27 @@ public enum DhanFeedCodec {
                 appendF32(&out, level.askPrice)
             }
         }
+    }
+
+    /// The trade fields of quote and full packets (bytes 8..<34).
+    @inline(__always)
+    static func appendTrade(_ out: inout [UInt8], _ quote: DhanQuote) {
+        appendF32(&out, quote.lastPrice)
+        appendU16(&out, quote.lastTradedQuantity)
+        appendU32(&out, quote.lastTradeTime)
+        appendF32(&out, quote.averagePrice)
+        appendU32(&out, quote.volume)
+        appendU32(&out, quote.totalSellQuantity)
+        appendU32(&out, quote.totalBuyQuantity)
+    }
+
+    /// Open, close, high, low: Dhan's order on the wire.
+    @inline(__always)
+    static func appendOHLC(_ out: inout [UInt8], _ quote: DhanQuote) {
+        appendF32(&out, quote.open)
+        appendF32(&out, quote.close)
+        appendF32(&out, quote.high)
+        appendF32(&out, quote.low)
     }
 
     @inline(__always)

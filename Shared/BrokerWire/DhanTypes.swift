@@ -249,82 +249,43 @@ public struct DhanDepthLevel: Sendable, Equatable {
     }
 }
 
-/// Full packet (code 8): quote fields, open interest and 5 depth levels.
+/// Full packet (code 8): every quote field, open interest and 5 depth levels. The quote fields read as the full
+/// packet's own (`full.lastPrice` is `full.quote.lastPrice`).
+@dynamicMemberLookup
 public struct DhanFull: Sendable, Equatable {
-    /// The instrument.
-    public var instrument: DhanInstrumentID
-    /// Last traded price.
-    public var lastPrice: Float
-    /// Last traded quantity.
-    public var lastTradedQuantity: UInt16
-    /// Last trade time, epoch seconds.
-    public var lastTradeTime: UInt32
-    /// Average trade price.
-    public var averagePrice: Float
-    /// Volume.
-    public var volume: UInt32
-    /// Total sell quantity.
-    public var totalSellQuantity: UInt32
-    /// Total buy quantity.
-    public var totalBuyQuantity: UInt32
+    /// The fields a quote packet has (on the wire the OI fields sit between the trade fields and OHLC).
+    public var quote: DhanQuote
     /// Open interest.
     public var oi: UInt32
     /// Day's highest open interest.
     public var oiDayHigh: UInt32
     /// Day's lowest open interest.
     public var oiDayLow: UInt32
-    /// Day open.
-    public var open: Float
-    /// Day close.
-    public var close: Float
-    /// Day high.
-    public var high: Float
-    /// Day low.
-    public var low: Float
     /// Five depth levels, best first. The encoder writes the first five, padding with zero levels.
     public var depth: [DhanDepthLevel]
 
     /// Creates a full packet.
     /// - Parameters:
-    ///   - instrument: The instrument.
-    ///   - lastPrice: Last traded price.
-    ///   - lastTradedQuantity: Last traded quantity.
-    ///   - lastTradeTime: Last trade time, epoch seconds.
-    ///   - averagePrice: Average trade price.
-    ///   - volume: Volume.
-    ///   - totalSellQuantity: Total sell quantity.
-    ///   - totalBuyQuantity: Total buy quantity.
+    ///   - quote: The quote fields, the instrument among them.
     ///   - oi: Open interest.
     ///   - oiDayHigh: Day's highest open interest.
     ///   - oiDayLow: Day's lowest open interest.
-    ///   - open: Day open.
-    ///   - close: Day close.
-    ///   - high: Day high.
-    ///   - low: Day low.
     ///   - depth: Five depth levels.
     public init(
-        instrument: DhanInstrumentID, lastPrice: Float = 0, lastTradedQuantity: UInt16 = 0, lastTradeTime: UInt32 = 0,
-        averagePrice: Float = 0, volume: UInt32 = 0, totalSellQuantity: UInt32 = 0, totalBuyQuantity: UInt32 = 0,
-        oi: UInt32 = 0, oiDayHigh: UInt32 = 0, oiDayLow: UInt32 = 0,
-        open: Float = 0, close: Float = 0, high: Float = 0, low: Float = 0,
+        quote: DhanQuote, oi: UInt32 = 0, oiDayHigh: UInt32 = 0, oiDayLow: UInt32 = 0,
         depth: [DhanDepthLevel] = Array(repeating: DhanDepthLevel(), count: 5)
     ) {
-        self.instrument = instrument
-        self.lastPrice = lastPrice
-        self.lastTradedQuantity = lastTradedQuantity
-        self.lastTradeTime = lastTradeTime
-        self.averagePrice = averagePrice
-        self.volume = volume
-        self.totalSellQuantity = totalSellQuantity
-        self.totalBuyQuantity = totalBuyQuantity
+        self.quote = quote
         self.oi = oi
         self.oiDayHigh = oiDayHigh
         self.oiDayLow = oiDayLow
-        self.open = open
-        self.close = close
-        self.high = high
-        self.low = low
         self.depth = depth
+    }
+
+    /// The quote's fields, read and written through the full packet.
+    public subscript<T>(dynamicMember field: WritableKeyPath<DhanQuote, T>) -> T {
+        get { quote[keyPath: field] }
+        set { quote[keyPath: field] = newValue }
     }
 }
 

@@ -172,11 +172,11 @@ public enum WireSamples {
                     bidQuantity: u32(&rng), askQuantity: u32(&rng), bidOrders: u16(&rng), askOrders: u16(&rng),
                     bidPrice: dhanPrice(&rng), askPrice: dhanPrice(&rng))
             }
-            return .full(DhanFull(
+            let quote = DhanQuote(
                 instrument: id, lastPrice: dhanPrice(&rng), lastTradedQuantity: u16(&rng), lastTradeTime: u32(&rng),
                 averagePrice: dhanPrice(&rng), volume: u32(&rng), totalSellQuantity: u32(&rng), totalBuyQuantity: u32(&rng),
-                oi: u32(&rng), oiDayHigh: u32(&rng), oiDayLow: u32(&rng),
-                open: dhanPrice(&rng), close: dhanPrice(&rng), high: dhanPrice(&rng), low: dhanPrice(&rng), depth: depth))
+                open: dhanPrice(&rng), close: dhanPrice(&rng), high: dhanPrice(&rng), low: dhanPrice(&rng))
+            return .full(DhanFull(quote: quote, oi: u32(&rng), oiDayHigh: u32(&rng), oiDayLow: u32(&rng), depth: depth))
         case 5:
             return .marketStatus(id)
         default:

@@ -1,6 +1,7 @@
 import BrokerWire
 import Foundation
 import Testing
+import TestSupport
 
 @testable import BrokerSimulator
 
@@ -24,7 +25,7 @@ struct DhanFeedTests {
             let securityID = KiteSegment.exchangeToken(of: sample.equity)
             try await withWebSocket(dhanURL(sim)) { ws in
                 ws.send(DhanRequest.subscribe(.quote, [DhanInstrument(.nseEQ, String(securityID))]).jsonText())
-                try await eventually("quote packets") {
+                try await waitUntil("quote packets") {
                     packets(ws).contains { if case .quote(let quote) = $0 { quote.instrument.securityId == securityID } else { false } }
                 }
                 let all = packets(ws)
@@ -37,7 +38,7 @@ struct DhanFeedTests {
                 #expect(connections.first?.kind == "dhan" && connections.first?.subscribed_count == 1)
 
                 ws.send(DhanRequest.subscribe(.full, [DhanInstrument(.nseEQ, String(securityID))]).jsonText())
-                try await eventually("full packets") {
+                try await waitUntil("full packets") {
                     packets(ws).contains { if case .full(let full) = $0 { full.depth.count == 5 && full.depth[0].bidPrice < full.depth[0].askPrice } else { false } }
                 }
             }
@@ -48,7 +49,7 @@ struct DhanFeedTests {
     func badCredentials() async throws {
         try await withSimulator { sim in
             let probe = try await withWebSocket(dhanURL(sim, token: "nope")) { ws in
-                try await eventually("connection ended") { ws.outcome != nil }
+                try await waitUntil("connection ended") { ws.outcome != nil }
             }
             let disconnect = packets(probe).compactMap { packet -> UInt16? in if case .disconnect(_, let code) = packet { code } else { nil } }
             #expect(disconnect == [808])

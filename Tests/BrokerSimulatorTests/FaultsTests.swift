@@ -2,6 +2,7 @@ import BrokerWire
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 @testable import BrokerSimulator
 
@@ -13,10 +14,10 @@ struct FaultsTests {
             let sample = sim.sampleTokens()
             let probe = try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe([sample.equity]))
-                try await eventually("ticks flowing") { !ws.ticks(since: 0).isEmpty }
+                try await waitUntil("ticks flowing") { !ws.ticks(since: 0).isEmpty }
                 let id = try #require(try await sim.connections().first?.id)
                 try await sim.admin("faults/drop", "{\"connection_id\": \(id)}")
-                try await eventually("connection ended") { ws.outcome != nil }
+                try await waitUntil("connection ended") { ws.outcome != nil }
             }
             switch probe.outcome {
             case .ended(let closeCode)?:
@@ -26,7 +27,7 @@ struct FaultsTests {
             case nil:
                 Issue.record("connection did not end")
             }
-            try await eventually("registry forgot the connection") { try await sim.connections().isEmpty }
+            try await waitUntil("registry forgot the connection") { try await sim.connections().isEmpty }
         }
     }
 
@@ -35,12 +36,12 @@ struct FaultsTests {
         try await withSimulator { sim in
             try await withWebSocket(sim.kiteURL()) { first in
                 try await withWebSocket(sim.kiteURL(apiKey: "sim_api_key_2", accessToken: "sim_access_token_2")) { second in
-                    try await eventually("two connections") { try await sim.connections().count == 2 }
+                    try await waitUntil("two connections") { try await sim.connections().count == 2 }
                     try await sim.admin("faults/drop?api_key=sim_api_key_2")
-                    try await eventually("second dropped") { second.outcome != nil }
+                    try await waitUntil("second dropped") { second.outcome != nil }
                     #expect(first.outcome == nil)
                     try await sim.admin("faults/drop", "{\"all\": true}")
-                    try await eventually("first dropped") { first.outcome != nil }
+                    try await waitUntil("first dropped") { first.outcome != nil }
                 }
             }
         }
@@ -52,7 +53,7 @@ struct FaultsTests {
             let sample = sim.sampleTokens()
             try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe([sample.equity]))
-                try await eventually("ticks flowing") { !ws.ticks(since: 0).isEmpty }
+                try await waitUntil("ticks flowing") { !ws.ticks(since: 0).isEmpty }
                 let id = try #require(try await sim.connections().first?.id)
                 try await sim.admin("faults/stall", "{\"connection_id\": \(id)}")
                 #expect(try await sim.connections().first?.stalled == true)
@@ -64,7 +65,7 @@ struct FaultsTests {
                 #expect(ws.outcome == nil, "the socket must stay open during a stall")
 
                 try await sim.admin("faults/reset")
-                try await eventually("ticks resume after reset") { ws.ticks(since: atStall).contains { $0.instrumentToken == sample.equity } }
+                try await waitUntil("ticks resume after reset") { ws.ticks(since: atStall).contains { $0.instrumentToken == sample.equity } }
             }
         }
     }
@@ -73,10 +74,10 @@ struct FaultsTests {
     func timedStall() async throws {
         try await withSimulator { sim in
             try await withWebSocket(sim.kiteURL()) { ws in
-                try await eventually("heartbeat") { ws.received.contains(where: \.isHeartbeat) }
+                try await waitUntil("heartbeat") { ws.received.contains(where: \.isHeartbeat) }
                 try await sim.admin("faults/stall", "{\"all\": true, \"seconds\": 1}")
                 let atStall = ws.count
-                try await eventually("heartbeats resume after the stall") { ws.received(since: atStall).contains(where: \.isHeartbeat) }
+                try await waitUntil("heartbeats resume after the stall") { ws.received(since: atStall).contains(where: \.isHeartbeat) }
                 #expect(ws.outcome == nil)
             }
         }
@@ -91,7 +92,7 @@ struct FaultsTests {
             #expect(state.body.contains("\"refusing_connections\":true"))
             try await sim.admin("faults/reset")
             try await withWebSocket(sim.kiteURL()) { ws in
-                try await eventually("connected after reset") { ws.received.contains(where: \.isHeartbeat) }
+                try await waitUntil("connected after reset") { ws.received.contains(where: \.isHeartbeat) }
             }
         }
     }

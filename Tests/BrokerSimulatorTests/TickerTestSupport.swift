@@ -10,6 +10,7 @@ import ServiceLifecycle
 import Shared
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import BrokerSimulator
 
@@ -132,7 +133,7 @@ func withSimulator<T: Sendable>(
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             await serviceGroup.triggerGracefulShutdown()
-            throw FixtureError("simulator did not report a listening port")
+            throw PlatformError("simulator did not report a listening port")
         }
         do {
             let value = try await body(SimulatorFixture(port: port, universe: universe))
@@ -145,27 +146,6 @@ func withSimulator<T: Sendable>(
             throw error
         }
     }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Waits until `condition` holds, polling; fails the test after `timeout` (generous: no timing is asserted).
-func eventually(
-    timeout: Duration = .seconds(20),
-    _ what: String,
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-    throw FixtureError("timed out waiting for: \(what)")
 }
 
 /// What a test client received, in order.

@@ -2,6 +2,7 @@ import BrokerWire
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 @testable import BrokerSimulator
 
@@ -23,16 +24,16 @@ struct TickerTests {
             try await withWebSocket(sim.kiteURL()) { _ in
                 try await withWebSocket(sim.kiteURL(path: "/ws")) { _ in
                     try await withWebSocket(sim.kiteURL()) { _ in
-                        try await eventually("three connections registered") { try await sim.connections().count == 3 }
+                        try await waitUntil("three connections registered") { try await sim.connections().count == 3 }
                         #expect(try await sim.upgradeStatus() == .tooManyRequests)
                         try await withWebSocket(sim.kiteURL(apiKey: "sim_api_key_2", accessToken: "sim_access_token_2")) { other in
-                            try await eventually("heartbeat on another key's connection") { other.received.contains(where: \.isHeartbeat) }
+                            try await waitUntil("heartbeat on another key's connection") { other.received.contains(where: \.isHeartbeat) }
                         }
                     }
                 }
             }
             // Slots come back when connections close.
-            try await eventually("connections released") { try await sim.connections().isEmpty }
+            try await waitUntil("connections released") { try await sim.connections().isEmpty }
         }
     }
 
@@ -43,9 +44,9 @@ struct TickerTests {
             try #require(tokens.count == 3001, "the universe must hold more than 3,000 instruments")
             try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe(Array(tokens.prefix(10))))
-                try await eventually("first ten subscribed") { try await sim.connections().first?.subscribed_count == 10 }
+                try await waitUntil("first ten subscribed") { try await sim.connections().first?.subscribed_count == 10 }
                 ws.send(.subscribe(tokens))
-                try await eventually("error text message") {
+                try await waitUntil("error text message") {
                     ws.received.contains { message in
                         if case .text(let text) = message, case .error(let reason)? = try? KiteTextMessage.decode(jsonText: text) {
                             return reason.contains("3000")
@@ -56,7 +57,7 @@ struct TickerTests {
                 #expect(try await sim.connections().first?.subscribed_count == 10)
                 // Exactly 3,000 is allowed.
                 ws.send(.subscribe(Array(tokens.prefix(3000))))
-                try await eventually("3,000 subscribed") { try await sim.connections().first?.subscribed_count == 3000 }
+                try await waitUntil("3,000 subscribed") { try await sim.connections().first?.subscribed_count == 3000 }
             }
         }
     }
@@ -68,7 +69,7 @@ struct TickerTests {
             let wanted: Set<UInt32> = [sample.equity, sample.option, sample.index]
             try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe(Array(wanted) + [999_999_999]))
-                try await eventually("ticks for every subscribed token") { Set(ws.ticks(since: 0).map(\.instrumentToken)) == wanted }
+                try await waitUntil("ticks for every subscribed token") { Set(ws.ticks(since: 0).map(\.instrumentToken)) == wanted }
                 let ticks = ws.ticks(since: 0)
                 #expect(ticks.allSatisfy { wanted.contains($0.instrumentToken) })
                 #expect(ticks.allSatisfy { $0.mode == .quote })
@@ -90,12 +91,12 @@ struct TickerTests {
             let sample = sim.sampleTokens()
             try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe([sample.equity, sample.option, sample.index]))
-                try await eventually("quote ticks") { ws.ticks(since: 0).contains { $0.instrumentToken == sample.equity } }
+                try await waitUntil("quote ticks") { ws.ticks(since: 0).contains { $0.instrumentToken == sample.equity } }
 
                 let beforeMode = ws.count
                 ws.send(.mode(.full, [sample.equity, sample.index]))
                 ws.send(.mode(.ltp, [sample.option]))
-                try await eventually("full and ltp ticks") {
+                try await waitUntil("full and ltp ticks") {
                     let ticks = ws.ticks(since: beforeMode)
                     return ticks.contains { $0.instrumentToken == sample.equity && $0.mode == .full }
                         && ticks.contains { $0.instrumentToken == sample.option && $0.mode == .ltp }
@@ -111,10 +112,10 @@ struct TickerTests {
                 #expect(connection.tokens_by_mode == ["ltp": 1, "quote": 0, "full": 2])
 
                 ws.send(.unsubscribe([sample.equity]))
-                try await eventually("unsubscribe seen by the simulator") { try await sim.connections().first?.subscribed_count == 2 }
+                try await waitUntil("unsubscribe seen by the simulator") { try await sim.connections().first?.subscribed_count == 2 }
                 // A frame built before the unsubscribe may still be in flight: look only after the next full frame.
                 let afterUnsubscribe = ws.count
-                try await eventually("two frames after the unsubscribe") {
+                try await waitUntil("two frames after the unsubscribe") {
                     ws.received(since: afterUnsubscribe).filter { !$0.decodedTicks.isEmpty }.count >= 2
                 }
                 let later = ws.received(since: afterUnsubscribe).filter { !$0.decodedTicks.isEmpty }.dropFirst()
@@ -128,7 +129,7 @@ struct TickerTests {
     func heartbeat() async throws {
         try await withSimulator { sim in
             try await withWebSocket(sim.kiteURL()) { (ws: WSProbe) async throws -> Void in
-                try await eventually("two heartbeats") { ws.received.filter(\.isHeartbeat).count >= 2 }
+                try await waitUntil("two heartbeats") { ws.received.filter(\.isHeartbeat).count >= 2 }
                 let onlyHeartbeats = ws.received.allSatisfy { $0.isHeartbeat }
                 #expect(onlyHeartbeats)
             }
@@ -141,7 +142,7 @@ struct TickerTests {
             let sample = sim.sampleTokens()
             try await withWebSocket(sim.kiteURL()) { ws in
                 ws.send(.subscribe([sample.equity]))
-                try await eventually("subscribed") { try await sim.connections().first?.subscribed_count == 1 }
+                try await waitUntil("subscribed") { try await sim.connections().first?.subscribed_count == 1 }
                 let health = try await sim.http(.get, "/health")
                 #expect(health.status == .ok)
                 let json = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]

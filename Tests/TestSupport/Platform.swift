@@ -51,7 +51,7 @@ public final class Platform: Sendable {
         environment: [Component: [String: String]] = [:],
         arguments: [Component: [String]] = [:]
     ) async throws -> Platform {
-        let redisServer = try await redis ?? RedisServer.shared
+        let redisServer = redis ?? RedisServer.shared
         let database = try await PostgresCluster.shared.createDatabase()
         let platform = try Platform(redisURL: redisServer.url, databaseURL: database, extraEnvironment: environment, extraArguments: arguments)
         for component in Component.allCases where components.contains(component) {
@@ -206,19 +206,4 @@ public final class Platform: Sendable {
 public struct PlatformError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// Polls a condition until it holds or the bound passes (a bound, not a timing assertion).
-public func waitUntil(
-    _ what: String,
-    timeout: Duration = .seconds(60),
-    every interval: Duration = .milliseconds(200),
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: interval)
-    }
-    throw PlatformError("timed out waiting until \(what)")
 }

@@ -32,7 +32,7 @@ final class SimulatorProcess: Sendable {
             outputPath: log
         )
         let url = httpURL
-        try await feedEventually(timeout: .seconds(60), "the simulator answers /health") {
+        try await waitUntil("the simulator answers /health", timeout: .seconds(60)) {
             (try? await Self.get("\(url)/health"))?.status == 200
         }
     }
@@ -115,27 +115,6 @@ final class SimulatorProcess: Sendable {
         }
         return tokens
     }
-}
-
-/// Waits until `condition` holds, polling; fails after `timeout` (generous: no timing is asserted).
-func feedEventually(
-    timeout: Duration = .seconds(30),
-    _ what: String,
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-    throw FeedTestError("timed out waiting for: \(what)")
-}
-
-struct FeedTestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 func feedTestLogger(_ label: String) -> Logger {

@@ -24,10 +24,10 @@ struct FeedTests {
             // Least-loaded: three instruments land on three connections.
             #expect(Set(placements.map(\.connectionID)).count == 3)
 
-            try await feedEventually("the simulator streams the three tokens in their modes") {
+            try await waitUntil("the simulator streams the three tokens in their modes") {
                 try await simulator.subscribed() == [ltp: "ltp", quote: "quote", full: "full"]
             }
-            try await feedEventually("ticks of all three reach the stream") {
+            try await waitUntil("ticks of all three reach the stream") {
                 let seen = try await fixture.entries().reduce(into: [String: String]()) { $0[$1.fields["tk"] ?? ""] = $1.fields["m"] }
                 return seen[String(ltp)] == "ltp" && seen[String(quote)] == "quote" && seen[String(full)] == "full"
             }
@@ -46,12 +46,12 @@ struct FeedTests {
             // Unsubscribe one: gone from the simulator; the others keep streaming on their connections.
             let sessionsBefore = fixture.feed.connections.map(\.sessionCount)
             await fixture.feed.unsubscribe([quote])
-            try await feedEventually("the simulator no longer streams the removed token") {
+            try await waitUntil("the simulator no longer streams the removed token") {
                 try await simulator.subscribed() == [ltp: "ltp", full: "full"]
             }
             // Frames already in flight may still carry the removed token; move the mark past them until they drain.
             let mark = Mutex(try await fixture.lastID())
-            try await feedEventually("the remaining tokens keep streaming") {
+            try await waitUntil("the remaining tokens keep streaming") {
                 let after = try await fixture.entries(after: mark.withLock { $0 })
                 let tokensAfter = after.compactMap { $0.fields["tk"] }
                 if tokensAfter.contains(String(quote)), let last = after.last?.id {
@@ -63,10 +63,10 @@ struct FeedTests {
 
             // Mode change: ltp → full, without reconnecting anything.
             await fixture.feed.setMode(.full, tokens: [ltp])
-            try await feedEventually("the simulator streams the token in its new mode") {
+            try await waitUntil("the simulator streams the token in its new mode") {
                 try await simulator.subscribed() == [ltp: "full", full: "full"]
             }
-            try await feedEventually("full-mode ticks of the token arrive") {
+            try await waitUntil("full-mode ticks of the token arrive") {
                 let snapshot = try await fixture.quote(ltp)
                 return snapshot["m"] == "full" && snapshot["d"] != nil
             }
@@ -109,7 +109,7 @@ struct FeedTests {
             // The last slot, and an existing token changing mode while full.
             _ = try await fixture.feed.subscribe([FeedSubscription(token: tokens[3], mode: .full), FeedSubscription(token: tokens[0], mode: .full)])
             await #expect(throws: FeedError.self) { try await fixture.feed.subscribe([FeedSubscription(token: tokens[5], mode: .ltp)]) }
-            try await feedEventually("the simulator streams four tokens over the two keys") {
+            try await waitUntil("the simulator streams four tokens over the two keys") {
                 let subscribed = try await simulator.subscribed()
                 let keys = Set(try await simulator.connections().filter { $0.subscribed > 0 }.map(\.apiKey))
                 return subscribed.count == 4 && subscribed[tokens[0]] == "full" && keys == ["sim_api_key", "sim_api_key_2"]
@@ -127,18 +127,18 @@ struct FeedTests {
             let modes: [KiteMode] = [.ltp, .quote, .full, .full]
             _ = try await fixture.feed.subscribe(zip(tokens, modes).map { FeedSubscription(token: $0, mode: $1) })
             let expected = Dictionary(uniqueKeysWithValues: zip(tokens, modes.map(\.rawValue)))
-            try await feedEventually("streaming") { try await simulator.subscribed() == expected }
+            try await waitUntil("streaming") { try await simulator.subscribed() == expected }
             let before = try await simulator.connections().map(\.id)
 
             try await simulator.admin("faults/drop", #"{"all":true}"#)
-            try await feedEventually("new connections carry every instrument in its mode") {
+            try await waitUntil("new connections carry every instrument in its mode") {
                 let now = try await simulator.connections().map(\.id)
                 let subscribed = try await simulator.subscribed()
                 return Set(now).isDisjoint(with: before) && now.count == 2 && subscribed == expected
             }
             #expect(fixture.feed.connections.filter { $0.sessionCount >= 2 }.count == 2)
             let mark = try await fixture.lastID()
-            try await feedEventually("ticks flow again") { try await fixture.entries(after: mark).count >= 4 }
+            try await waitUntil("ticks flow again") { try await fixture.entries(after: mark).count >= 4 }
         }
     }
 
@@ -149,17 +149,17 @@ struct FeedTests {
         try await withFeed(testConfiguration([testAccount(simulator, connections: 1)])) { fixture in
             _ = try await fixture.feed.subscribe([FeedSubscription(token: tokens[0], mode: .full), FeedSubscription(token: tokens[1], mode: .ltp)])
             let expected: [UInt32: String] = [tokens[0]: "full", tokens[1]: "ltp"]
-            try await feedEventually("streaming") { try await simulator.subscribed() == expected }
+            try await waitUntil("streaming") { try await simulator.subscribed() == expected }
             let stalledID = try #require(try await simulator.connections().first?.id)
 
             try await simulator.admin("faults/stall", #"{"all":true}"#)
-            try await feedEventually("a new connection replaces the stalled one with every instrument") {
+            try await waitUntil("a new connection replaces the stalled one with every instrument") {
                 let connections = try await simulator.connections()
                 let subscribed = try await simulator.subscribed()
                 return connections.count == 1 && connections[0].id != stalledID && subscribed == expected
             }
             #expect(fixture.feed.connections[0].sessionCount >= 2)
-            try await feedEventually("streaming again") { await fixture.phases() == ["streaming"] }
+            try await waitUntil("streaming again") { await fixture.phases() == ["streaming"] }
         }
     }
 
@@ -180,7 +180,7 @@ struct FeedTests {
 
         try await withFeed(testConfiguration(accounts)) { fixture in
             _ = try await fixture.feed.subscribe([FeedSubscription(token: tokens[0], mode: .quote)])
-            try await feedEventually("the account is shown forbidden") {
+            try await waitUntil("the account is shown forbidden") {
                 await fixture.feed.status().forbiddenAccounts == ["rotating"]
             }
             // With a 50 ms base delay a storm would make dozens of attempts here; the forbidden account makes none.
@@ -200,7 +200,7 @@ struct FeedTests {
 
             // The daily token arrives in the file: no restart needed.
             try write(token: "sim_access_token")
-            try await feedEventually("the account streams with the new token") {
+            try await waitUntil("the account streams with the new token") {
                 let subscribed = try await simulator.subscribed()
                 let phases = await fixture.phases()
                 return subscribed == [tokens[0]: "quote"] && phases == ["streaming"]
@@ -216,7 +216,7 @@ struct FeedTests {
             // Refuse until the test lifts it, so a slow machine cannot miss the refusal window.
             try await simulator.admin("faults/refuse", #"{"seconds":120}"#)
             _ = try await fixture.feed.subscribe([FeedSubscription(token: tokens[0], mode: .ltp)])
-            try await feedEventually("the connection is refused and backs off") {
+            try await waitUntil("the connection is refused and backs off") {
                 let refused = try await simulator.rejections(reason: "refuse_fault")
                 let phases = await fixture.phases()
                 return refused >= 1 && phases == ["backoff"]
@@ -228,7 +228,7 @@ struct FeedTests {
             let during = try await simulator.rejections(reason: "refuse_fault") - before
             #expect(during <= 16, "\(during) refused attempts in 2 s")
             try await simulator.admin("faults/reset", "{}")
-            try await feedEventually("it connects once the refusal ends") {
+            try await waitUntil("it connects once the refusal ends") {
                 (try await simulator.subscribed()) == [tokens[0]: "ltp"]
             }
         }

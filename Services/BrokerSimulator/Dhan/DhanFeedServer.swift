@@ -13,12 +13,7 @@ import NIOCore
 /// the upgrade are reported with a disconnect packet (code 50) carrying Dhan's reason code, then the socket closes;
 /// every packet goes out as its own binary message, little-endian, as `dhanhq`'s `marketfeed` reads them.
 struct DhanFeedServer: Sendable {
-    let universe: InstrumentUniverse
-    let market: MarketModel
-    let credentials: SimulatorCredentials
-    let registry: ConnectionRegistry
-    let faults: FaultInjector
-    let settings: TickerSettings
+    let context: FeedContext
     let logger: Logger
     private let metrics = SimulatorMetrics.Feed(kind: .dhan)
 
@@ -29,21 +24,8 @@ struct DhanFeedServer: Sendable {
         case authenticationFailed = 808
     }
 
-    init(
-        universe: InstrumentUniverse,
-        market: MarketModel,
-        credentials: SimulatorCredentials,
-        registry: ConnectionRegistry,
-        faults: FaultInjector,
-        settings: TickerSettings,
-        logger: Logger
-    ) {
-        self.universe = universe
-        self.market = market
-        self.credentials = credentials
-        self.registry = registry
-        self.faults = faults
-        self.settings = settings
+    init(context: FeedContext, logger: Logger) {
+        self.context = context
         self.logger = logger
     }
 
@@ -59,15 +41,15 @@ struct DhanFeedServer: Sendable {
             metrics.rejected(reason: "dhan_version")
             return .failure(.badRequest("only version=2 is supported"))
         }
-        if faults.isRefusingConnections {
+        if context.faults.isRefusingConnections {
             metrics.rejected(reason: "refuse_fault")
             return .failure(.tooManyRequests("Too many requests (simulated refusal)."))
         }
-        guard let clientID = query["clientId"], let token = query["token"], credentials.isValid(apiKey: clientID, accessToken: token) else {
+        guard let clientID = query["clientId"], let token = query["token"], context.credentials.isValid(apiKey: clientID, accessToken: token) else {
             metrics.rejected(reason: "bad_credentials")
             return .success(.disconnect(.authenticationFailed))
         }
-        guard let connection = registry.open(kind: .dhan, key: clientID, limit: settings.dhanMaxConnections, channel: channel) else {
+        guard let connection = context.registry.open(kind: .dhan, key: clientID, limit: context.settings.dhanMaxConnections, channel: channel) else {
             metrics.rejected(reason: "connection_limit")
             return .success(.disconnect(.tooManyConnections))
         }
@@ -76,10 +58,19 @@ struct DhanFeedServer: Sendable {
     }
 
     /// Sends the disconnect packet for a refused admission; the handler's return then closes the socket.
+    ///
+    /// Dhan checks the token after it has accepted the socket, so its disconnect packet comes a moment after the
+    /// upgrade. The simulator waits that moment too (`refusalDelay`). Sent at once, the packet and the close frame
+    /// would share a TCP segment with the 101 response, and swift-websocket's client (which the tests use) then
+    /// sometimes never finishes the upgrade (seen about once in ten tries on a loaded machine).
     func refuse(_ reason: DisconnectReason, outbound: WebSocketOutboundWriter) async {
         logger.info("Dhan connection refused", metadata: [LogKey.reason: "\(reason.rawValue)"])
+        try? await Task.sleep(for: Self.refusalDelay)
         try? await outbound.write(.binary(Self.disconnectPacket(reason)))
     }
+
+    /// How long after the upgrade a refused connection gets its disconnect packet.
+    static let refusalDelay: Duration = .milliseconds(100)
 
     static func disconnectPacket(_ reason: DisconnectReason) -> ByteBuffer {
         ByteBuffer(bytes: DhanFeedCodec.encode(.disconnect(DhanInstrumentID(exchangeSegment: 0, securityId: 0), code: reason.rawValue)))
@@ -91,7 +82,7 @@ struct DhanFeedServer: Sendable {
         logger[metadataKey: LogKey.feed] = "dhan"
         logger.info("Dhan connection opened")
         defer {
-            registry.close(id: connection.id)
+            context.registry.close(id: connection.id)
             logger.info("Dhan connection closed")
         }
         let writerLogger = logger
@@ -113,7 +104,7 @@ struct DhanFeedServer: Sendable {
                         break reading
                     case .subscribe(let mode, let instruments):
                         let tokens = instruments.compactMap(kiteToken)
-                        switch connection.subscribe(tokens, mode: mode.kiteMode, overrideExisting: true, limit: settings.dhanMaxInstrumentsPerConnection) {
+                        switch connection.subscribe(tokens, mode: mode.kiteMode, overrideExisting: true, limit: context.settings.dhanMaxInstrumentsPerConnection) {
                         case .subscribed:
                             try await sendPackets(for: connection.entries(for: tokens), outbound: outbound, connection: connection, withPreviousClose: true)
                         case .limitExceeded:
@@ -135,7 +126,7 @@ struct DhanFeedServer: Sendable {
     private func kiteToken(_ instrument: DhanInstrument) -> UInt32? {
         guard let securityID = UInt32(instrument.securityId) else { return nil }
         let token = KiteSegment.token(exchangeToken: securityID, segment: instrument.segment.kiteSegment)
-        return universe.instrument(token: token) != nil ? token : nil
+        return context.universe.instrument(token: token) != nil ? token : nil
     }
 
     private func sendPackets(
@@ -150,7 +141,7 @@ struct DhanFeedServer: Sendable {
         scratch.reserveCapacity(DhanResponseCode.full.packetLength)
         var sent = 0
         for entry in entries {
-            guard let snapshot = market.snapshot(token: entry.token, at: date), let id = entry.dhanID else { continue }
+            guard let snapshot = context.market.snapshot(token: entry.token, at: date), let id = entry.dhanID else { continue }
             var packets: [DhanPacket] = []
             if withPreviousClose {
                 packets.append(.previousClose(id, price: Float(snapshot.close), oi: UInt32(clamping: snapshot.oi)))
@@ -173,10 +164,10 @@ struct DhanFeedServer: Sendable {
     /// One packet per subscribed instrument each interval; skips intervals it could not keep up with (see the Kite writer).
     private func writeLoop(_ connection: TickerConnection, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let clock = ContinuousClock()
-        let session = StreamingHours(mode: settings.sessionMode)
+        let session = StreamingHours(mode: context.settings.sessionMode)
         var planVersion: UInt64?
         var plan: [StreamEntry] = []
-        var schedule = FrameSchedule(interval: settings.tickInterval, start: clock.now)
+        var schedule = FrameSchedule(interval: context.settings.tickInterval, start: clock.now)
         do {
             while !Task.isCancelled {
                 try await Task.sleep(until: schedule.next, clock: clock)
@@ -243,18 +234,17 @@ extension DhanPacket {
     /// The Dhan packet for a snapshot in an entry's mode.
     init(entry: StreamEntry, id: DhanInstrumentID, snapshot: MarketSnapshot) {
         let lastTradeTime = UInt32(clamping: Int64(snapshot.lastTradeTime.timeIntervalSince1970))
+        let quote = DhanQuote(
+            instrument: id, lastPrice: Float(snapshot.lastPrice), lastTradedQuantity: UInt16(clamping: snapshot.lastTradedQuantity),
+            lastTradeTime: lastTradeTime, averagePrice: Float(snapshot.averagePrice), volume: UInt32(clamping: snapshot.volume),
+            totalSellQuantity: UInt32(clamping: snapshot.totalSellQuantity), totalBuyQuantity: UInt32(clamping: snapshot.totalBuyQuantity),
+            open: Float(snapshot.open), close: Float(snapshot.close), high: Float(snapshot.high), low: Float(snapshot.low)
+        )
         switch entry.mode {
         case .ltp:
             self = .ticker(DhanTicker(instrument: id, lastPrice: Float(snapshot.lastPrice), lastTradeTime: lastTradeTime))
         case .quote:
-            self = .quote(
-                DhanQuote(
-                    instrument: id, lastPrice: Float(snapshot.lastPrice), lastTradedQuantity: UInt16(clamping: snapshot.lastTradedQuantity),
-                    lastTradeTime: lastTradeTime, averagePrice: Float(snapshot.averagePrice), volume: UInt32(clamping: snapshot.volume),
-                    totalSellQuantity: UInt32(clamping: snapshot.totalSellQuantity), totalBuyQuantity: UInt32(clamping: snapshot.totalBuyQuantity),
-                    open: Float(snapshot.open), close: Float(snapshot.close), high: Float(snapshot.high), low: Float(snapshot.low)
-                )
-            )
+            self = .quote(quote)
         case .full:
             let levels = (0..<5).map { index -> DhanDepthLevel in
                 let bid = index < snapshot.buyDepth.count ? snapshot.buyDepth[index] : nil
@@ -267,12 +257,8 @@ extension DhanPacket {
             }
             self = .full(
                 DhanFull(
-                    instrument: id, lastPrice: Float(snapshot.lastPrice), lastTradedQuantity: UInt16(clamping: snapshot.lastTradedQuantity),
-                    lastTradeTime: lastTradeTime, averagePrice: Float(snapshot.averagePrice), volume: UInt32(clamping: snapshot.volume),
-                    totalSellQuantity: UInt32(clamping: snapshot.totalSellQuantity), totalBuyQuantity: UInt32(clamping: snapshot.totalBuyQuantity),
-                    oi: UInt32(clamping: snapshot.oi), oiDayHigh: UInt32(clamping: snapshot.oiDayHigh), oiDayLow: UInt32(clamping: snapshot.oiDayLow),
-                    open: Float(snapshot.open), close: Float(snapshot.close), high: Float(snapshot.high), low: Float(snapshot.low),
-                    depth: levels
+                    quote: quote, oi: UInt32(clamping: snapshot.oi), oiDayHigh: UInt32(clamping: snapshot.oiDayHigh),
+                    oiDayLow: UInt32(clamping: snapshot.oiDayLow), depth: levels
                 )
             )
         }

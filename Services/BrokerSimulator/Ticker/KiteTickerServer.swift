@@ -12,33 +12,15 @@ import NIOCore
 /// one binary frame per tick interval with a packet for every subscribed instrument in its mode, a snapshot frame right
 /// after a subscribe or mode change, and a 1-byte heartbeat when it has sent nothing for a second.
 struct KiteTickerServer: Sendable {
-    let universe: InstrumentUniverse
-    let market: MarketModel
-    let credentials: SimulatorCredentials
-    let registry: ConnectionRegistry
-    let faults: FaultInjector
-    let settings: TickerSettings
+    let context: FeedContext
     let logger: Logger
     private let metrics = SimulatorMetrics.Feed(kind: .kite)
 
     /// Largest client text message accepted (a 3,000-token subscribe is about 30 KB).
     static let maxRequestSize = 1 << 20
 
-    init(
-        universe: InstrumentUniverse,
-        market: MarketModel,
-        credentials: SimulatorCredentials,
-        registry: ConnectionRegistry,
-        faults: FaultInjector,
-        settings: TickerSettings,
-        logger: Logger
-    ) {
-        self.universe = universe
-        self.market = market
-        self.credentials = credentials
-        self.registry = registry
-        self.faults = faults
-        self.settings = settings
+    init(context: FeedContext, logger: Logger) {
+        self.context = context
         self.logger = logger
     }
 
@@ -48,20 +30,20 @@ struct KiteTickerServer: Sendable {
             metrics.rejected(reason: "missing_credentials")
             return .failure(.forbidden("api_key and access_token are required"))
         }
-        guard credentials.isValid(apiKey: apiKey, accessToken: accessToken) else {
+        guard context.credentials.isValid(apiKey: apiKey, accessToken: accessToken) else {
             metrics.rejected(reason: "bad_credentials")
             logger.info("Ticker upgrade refused: bad credentials", metadata: [LogKey.apiKey: "\(apiKey)"])
             return .failure(.forbidden("Incorrect `api_key` or `access_token`."))
         }
-        if faults.isRefusingConnections {
+        if context.faults.isRefusingConnections {
             metrics.rejected(reason: "refuse_fault")
             logger.info("Ticker upgrade refused: refuse fault active", metadata: [LogKey.apiKey: "\(apiKey)"])
             return .failure(.tooManyRequests("Too many requests (simulated refusal)."))
         }
-        guard let connection = registry.open(kind: .kite, key: apiKey, limit: settings.maxConnectionsPerKey, channel: channel) else {
+        guard let connection = context.registry.open(kind: .kite, key: apiKey, limit: context.settings.maxConnectionsPerKey, channel: channel) else {
             metrics.rejected(reason: "connection_limit")
             logger.info("Ticker upgrade refused: connection limit", metadata: [LogKey.apiKey: "\(apiKey)"])
-            return .failure(.tooManyRequests("Maximum \(settings.maxConnectionsPerKey) connections per api_key exceeded."))
+            return .failure(.tooManyRequests("Maximum \(context.settings.maxConnectionsPerKey) connections per api_key exceeded."))
         }
         metrics.accepted.increment()
         return .success(connection)
@@ -75,7 +57,7 @@ struct KiteTickerServer: Sendable {
         logger[metadataKey: LogKey.apiKey] = "\(connection.key)"
         logger.info("Ticker connection opened")
         defer {
-            registry.close(id: connection.id)
+            context.registry.close(id: connection.id)
             logger.info("Ticker connection closed", metadata: [LogKey.reason: connection.wasDropped ? "dropped" : "closed"])
         }
         let writerLogger = logger
@@ -112,11 +94,11 @@ struct KiteTickerServer: Sendable {
         }
         switch request {
         case .subscribe(let tokens):
-            let known = tokens.filter { universe.instrument(token: $0) != nil }
+            let known = tokens.filter { context.universe.instrument(token: $0) != nil }
             if known.count < tokens.count {
                 logger.debug("Ignoring subscribe for unknown tokens", metadata: [LogKey.tokens: "\(tokens.count - known.count)"])
             }
-            switch connection.subscribe(known, mode: .quote, limit: settings.maxInstrumentsPerConnection) {
+            switch connection.subscribe(known, mode: .quote, limit: context.settings.maxInstrumentsPerConnection) {
             case .subscribed(let added):
                 logger.debug("Subscribed", metadata: [LogKey.tokens: "\(added.count)"])
                 try await sendSnapshot(for: added, connection: connection, outbound: outbound, encoder: &encoder)
@@ -126,7 +108,7 @@ struct KiteTickerServer: Sendable {
                     metadata: [LogKey.tokens: "\(requested)", "subscribed": "\(current)"]
                 )
                 let message =
-                    "Subscription limit exceeded: at most \(settings.maxInstrumentsPerConnection) instruments per connection "
+                    "Subscription limit exceeded: at most \(context.settings.maxInstrumentsPerConnection) instruments per connection "
                     + "(\(current) subscribed, \(requested) more requested)."
                 try await outbound.write(.text(KiteTextMessage.error(message).jsonText()))
             }
@@ -148,7 +130,7 @@ struct KiteTickerServer: Sendable {
         encoder: inout KiteFrameEncoder
     ) async throws {
         guard !tokens.isEmpty, !connection.isStalled else { return }
-        let (frame, packets) = encoder.encode(connection.entries(for: tokens), market: market, at: Date(), allocator: ByteBufferAllocator())
+        let (frame, packets) = encoder.encode(connection.entries(for: tokens), market: context.market, at: Date(), allocator: ByteBufferAllocator())
         guard packets > 0 else { return }
         try await outbound.write(.binary(frame))
         connection.recordFrame(ticks: packets)
@@ -167,16 +149,16 @@ struct KiteTickerServer: Sendable {
     /// missed rather than queue frames, so memory per connection stays bounded.
     private func writeLoop(_ connection: TickerConnection, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let clock = ContinuousClock()
-        let session = StreamingHours(mode: settings.sessionMode)
+        let session = StreamingHours(mode: context.settings.sessionMode)
         let allocator = ByteBufferAllocator()
         var encoder = KiteFrameEncoder()
         var planVersion: UInt64?
         var plan: [StreamEntry] = []
-        var schedule = FrameSchedule(interval: settings.tickInterval, start: clock.now)
+        var schedule = FrameSchedule(interval: context.settings.tickInterval, start: clock.now)
         var lastSent = clock.now
         do {
             while !Task.isCancelled {
-                try await Task.sleep(until: min(schedule.next, lastSent + settings.heartbeatInterval), clock: clock)
+                try await Task.sleep(until: min(schedule.next, lastSent + context.settings.heartbeatInterval), clock: clock)
                 if connection.isStalled {
                     // Nothing at all goes out while stalled, and no backlog builds up for afterwards.
                     schedule.restart(at: clock.now)
@@ -190,7 +172,7 @@ struct KiteTickerServer: Sendable {
                     }
                     let date = Date()
                     if !plan.isEmpty, session.isOpen(at: date) {
-                        let (frame, packets) = encoder.encode(plan, market: market, at: date, allocator: allocator)
+                        let (frame, packets) = encoder.encode(plan, market: context.market, at: date, allocator: allocator)
                         if packets > 0 {
                             try await outbound.write(.binary(frame))
                             lastSent = clock.now
@@ -205,7 +187,7 @@ struct KiteTickerServer: Sendable {
                         metrics.intervalsSkipped.increment(by: missed)
                     }
                 }
-                if clock.now - lastSent >= settings.heartbeatInterval {
+                if clock.now - lastSent >= context.settings.heartbeatInterval {
                     try await outbound.write(.binary(ByteBuffer(bytes: KiteTickerCodec.encodeHeartbeat())))
                     lastSent = clock.now
                     connection.recordHeartbeat()
