@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrokerWire
 import Foundation
+import TestSupport
 
 /// Decode throughput of the broker wire codecs against the brokers' own Python parsers, and a fuzz run of both.
 ///
@@ -150,14 +151,7 @@ struct WireBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("frames.bin")
-        var data = Data()
-        data.reserveCapacity(frames.reduce(0) { $0 + $1.count + 4 })
-        for frame in frames {
-            let n = UInt32(frame.count)
-            data.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)])
-            data.append(contentsOf: frame)
-        }
-        try data.write(to: input)
+        try FrameFile.write(frames, to: input)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: pythonPath)
         process.arguments = [packageRoot.appendingPathComponent("scripts/wire/\(script)").path] + arguments + [input.path]

@@ -1,6 +1,7 @@
 import BrokerWire
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the brokers' official Python parsers (pip `kiteconnect`, `dhanhq`) over frames our encoder wrote and
 /// requires every field they report to equal our decoder's result.
@@ -21,18 +22,6 @@ enum PythonTools {
         var description: String
     }
 
-    /// Writes frames as u32 big-endian length + bytes (the format scripts/wire/framefile.py reads).
-    static func writeFrames(_ frames: [[UInt8]], to url: URL) throws {
-        var data = Data()
-        data.reserveCapacity(frames.reduce(0) { $0 + $1.count + 4 })
-        for frame in frames {
-            let n = UInt32(frame.count)
-            data.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)])
-            data.append(contentsOf: frame)
-        }
-        try data.write(to: url)
-    }
-
     /// Runs scripts/wire/<script> on the frames and returns its stdout lines.
     static func run(script: String, arguments: [String] = [], frames: [[UInt8]]) throws -> [String] {
         guard FileManager.default.isExecutableFile(atPath: python) else {
@@ -44,7 +33,7 @@ enum PythonTools {
         let input = dir.appendingPathComponent("frames.bin")
         let output = dir.appendingPathComponent("out.jsonl")
         let errors = dir.appendingPathComponent("err.txt")
-        try writeFrames(frames, to: input)
+        try FrameFile.write(frames, to: input)
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         let process = Process()

@@ -1,3 +1,4 @@
+import BrokerWire
 import NIOCore
 import NIOHTTP1
 
@@ -13,7 +14,7 @@ struct UpgradeRejection: Error, Sendable {
     static func badRequest(_ message: String) -> Self { .init(status: .badRequest, message: message, errorType: "InputException") }
 
     var jsonBody: String {
-        "{\"status\":\"error\",\"message\":\(jsonQuoted(message)),\"error_type\":\"\(errorType)\"}"
+        "{\"status\":\"error\",\"message\":\(JSONText.quoted(message)),\"error_type\":\"\(errorType)\"}"
     }
 }
 
@@ -50,23 +51,4 @@ final class UpgradeRejectionHandler: ChannelOutboundHandler, RemovableChannelHan
             context.write(wrapOutboundOut(.end(trailers)), promise: promise)
         }
     }
-}
-
-/// A JSON string literal for `text`.
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
