@@ -163,6 +163,36 @@ struct FeedTests {
         }
     }
 
+    @Test(
+        "a broker that never answers the upgrade: each attempt is abandoned after the handshake timeout and retried, and shutdown does not wait for one",
+        .timeLimit(.minutes(2))
+    )
+    func silentBrokerHandshake() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let account = BrokerAccount(
+            id: "silent", webSocketURL: "ws://127.0.0.1:\(silent.port)", restURL: "http://127.0.0.1:\(silent.port)", maxConnections: 1,
+            instrumentsPerConnection: 3000, credentialSource: .fixed(BrokerCredentials(apiKey: "sim_api_key", accessToken: "sim_access_token"))
+        )
+        var configuration = testConfiguration([account])
+        configuration.handshakeTimeout = .milliseconds(300)
+        try await withFeed(configuration) { fixture in
+            _ = try await fixture.feed.subscribe([FeedSubscription(token: 256_265, mode: .ltp)])
+            try await waitUntil("three attempts, each abandoned and retried") { silent.connectionCount >= 3 }
+            #expect(fixture.feed.connections[0].sessionCount == 0, "no attempt may count as an open socket")
+        }
+
+        // A handshake far from its timeout still ends when the service shuts down (the time limit fails a hang).
+        configuration.handshakeTimeout = .seconds(600)
+        let before = silent.connectionCount
+        try await withFeed(configuration) { fixture in
+            _ = try await fixture.feed.subscribe([FeedSubscription(token: 256_265, mode: .ltp)])
+            try await waitUntil("an attempt hangs in the upgrade") { silent.connectionCount > before }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await fixture.phases() == ["connecting"])
+        }
+    }
+
     @Test("bad credentials mark the account forbidden without a retry storm; a new token in the accounts file recovers")
     func forbiddenAndTokenRotation() async throws {
         let simulator = try await SimulatorProcess()
@@ -245,13 +275,16 @@ struct FeedTests {
             try? FileManager.default.removeItem(atPath: file)
             try? FileManager.default.removeItem(atPath: tokenFile)
         }
-        let source = try ConfigSourceFixture.make(["ACCOUNTS_FILE": file, "BROKER_WS_URL": "ws://h:1", "FEED_STALE_SECONDS": "3"])
+        let source = try ConfigSourceFixture.make(["ACCOUNTS_FILE": file, "BROKER_WS_URL": "ws://h:1", "FEED_STALE_SECONDS": "3", "FEED_HANDSHAKE_TIMEOUT_SECONDS": "4.5"])
         let configuration = try FeedConfiguration(source: source)
         #expect(configuration.accounts.map(\.id) == ["a", "b"])
         #expect(configuration.accounts[1].instrumentsPerConnection == 100)
         #expect(configuration.accounts[0].webSocketURL == "ws://h:1")
         #expect(try configuration.accounts[1].loadCredentials().accessToken == "tok_from_file")
         #expect(configuration.staleAfter == .seconds(3))
+        #expect(configuration.handshakeTimeout == .milliseconds(4500))
+        #expect(FeedConfiguration(accounts: []).handshakeTimeout == .seconds(10))
+        #expect(throws: ConfigError.self) { try FeedConfiguration(source: try ConfigSourceFixture.make(["FEED_HANDSHAKE_TIMEOUT_SECONDS": "0"])) }
         #expect(!"\(try configuration.accounts[0].loadCredentials())".contains("t1"))
         #expect(!configuration.redactedSummary.map(\.value).joined().contains("k1"))
 

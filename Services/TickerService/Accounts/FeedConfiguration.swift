@@ -11,6 +11,8 @@ struct FeedConfiguration: Sendable {
     var accounts: [BrokerAccount]
     /// A connection that delivers nothing at all (Kite sends a 1-byte heartbeat every second when idle) for this long is reconnected.
     var staleAfter: Duration = .seconds(10)
+    /// A WebSocket upgrade the broker has not completed in this long is abandoned and retried (as a failed attempt).
+    var handshakeTimeout: Duration = .seconds(10)
     /// First reconnect delay; it doubles per failed attempt, with jitter.
     var reconnectBaseDelay: Duration = .milliseconds(500)
     /// Reconnect delay cap.
@@ -61,6 +63,7 @@ struct FeedConfiguration: Sendable {
             accounts = [BrokerAccount(id: "primary", webSocketURL: webSocketURL, restURL: restURL, credentialSource: .fixed(credentials))]
         }
         staleAfter = try source.seconds(.feedStaleSeconds, default: staleAfter)
+        handshakeTimeout = try source.seconds(.feedHandshakeTimeoutSeconds, default: handshakeTimeout)
         reconnectBaseDelay = try source.seconds(.feedReconnectBaseSeconds, default: reconnectBaseDelay)
         reconnectMaxDelay = try source.seconds(.feedReconnectMaxSeconds, default: reconnectMaxDelay)
         ticksStreamMaxLength = try source.int(.ticksStreamMaxLength, default: ticksStreamMaxLength, in: 1_000...100_000_000)
@@ -68,6 +71,9 @@ struct FeedConfiguration: Sendable {
         historyRequestsPerSecond = try source.int(.historyRequestsPerSecond, default: historyRequestsPerSecond, in: 1...100)
         guard staleAfter >= .milliseconds(500) else {
             throw ConfigError(.invalid, key: ConfigKey.feedStaleSeconds.name, reason: "must be at least 0.5 seconds")
+        }
+        guard handshakeTimeout >= .milliseconds(100) else {
+            throw ConfigError(.invalid, key: ConfigKey.feedHandshakeTimeoutSeconds.name, reason: "must be at least 0.1 seconds")
         }
     }
 
@@ -79,6 +85,7 @@ struct FeedConfiguration: Sendable {
         [
             ("FEED_ACCOUNTS", accounts.map { "\($0.id)(\($0.maxConnections)x\($0.instrumentsPerConnection) \($0.webSocketURL))" }.joined(separator: ",")),
             (ConfigKey.feedStaleSeconds.name, "\(staleAfter)"),
+            (ConfigKey.feedHandshakeTimeoutSeconds.name, "\(handshakeTimeout)"),
             (ConfigKey.ticksStreamMaxLength.name, String(ticksStreamMaxLength)),
         ]
     }

@@ -55,7 +55,7 @@ final class FeedConnection: Sendable {
     }
 
     enum SessionEnd: Sendable, Equatable {
-        case emptied, dropped, stale, forbidden, rateLimited, failed(String), cancelled
+        case emptied, dropped, stale, handshakeTimeout, forbidden, rateLimited, failed(String), cancelled
     }
 
     init(account: BrokerAccount, connectionID: Int, configuration: FeedConfiguration, sink: TickSink, httpClient: HTTPClient, logger: Logger) {
@@ -169,13 +169,14 @@ final class FeedConnection: Sendable {
                 delay = max(configuration.rateLimitedMinDelay, Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay))
                 FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.rateLimited)
                 logger.warning("broker refused the connection (429); backing off", metadata: ["delay": "\(delay)", "attempt": "\(attempt)"])
-            case .stale, .dropped, .failed:
+            case .stale, .dropped, .handshakeTimeout, .failed:
                 attempt = streamed ? 1 : attempt + 1
                 delay = Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay)
                 let reason: String
                 switch end {
                 case .stale: reason = FeedMetrics.Reason.stale
                 case .dropped: reason = FeedMetrics.Reason.dropped
+                case .handshakeTimeout: reason = FeedMetrics.Reason.handshakeTimeout
                 default: reason = FeedMetrics.Reason.error
                 }
                 FeedMetrics.reconnect(account: account.id, reason: reason)
@@ -212,32 +213,39 @@ final class FeedConnection: Sendable {
         wsLogger.logLevel = max(logger.logLevel, .notice)
         let batch = configuration.requestBatchSize
         let maxSize = configuration.maxFrameSize
+        let handshake = WebSocketHandshake()
         do {
-            _ = try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: maxSize, closeTimeout: .seconds(1)), logger: wsLogger
-            ) { inbound, outbound, _ in
-                let snapshot = self.open(continuation)
-                for request in Self.resubscribeRequests(snapshot, batchSize: batch) {
-                    try await outbound.write(.text(request.jsonText()))
-                }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await request in requests { try await outbound.write(.text(request.jsonText())) }
-                        self.finishSession(.emptied)
+            _ = try await handshake.run(timeout: configuration.handshakeTimeout) { eventLoopGroup in
+                try await WebSocketClient.connect(
+                    url: url, configuration: .init(maxFrameSize: maxSize, closeTimeout: .seconds(1)), eventLoopGroup: eventLoopGroup,
+                    logger: wsLogger
+                ) { inbound, outbound, _ in
+                    guard handshake.opened() else { return }
+                    let snapshot = self.open(continuation)
+                    for request in Self.resubscribeRequests(snapshot, batchSize: batch) {
+                        try await outbound.write(.text(request.jsonText()))
                     }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
-                        self.finishSession(.dropped)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await request in requests { try await outbound.write(.text(request.jsonText())) }
+                            self.finishSession(.emptied)
+                        }
+                        group.addTask {
+                            for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
+                            self.finishSession(.dropped)
+                        }
+                        group.addTask { try await self.watchdog() }
+                        try await group.next()
+                        group.cancelAll()
                     }
-                    group.addTask { try await self.watchdog() }
-                    try await group.next()
-                    group.cancelAll()
                 }
             }
             finishSession(.dropped)
         } catch {
             if Task.isCancelled {
                 finishSession(.cancelled)
+            } else if handshake.wasAbandoned {
+                finishSession(.handshakeTimeout)
             } else if let wsError = error as? WebSocketClientError, wsError == .webSocketUpgradeFailed {
                 // hummingbird-websocket does not expose the refusal's status; ask for it once with a plain upgrade request.
                 switch await UpgradeProbe.status(url: url, httpClient: httpClient) {

@@ -22,6 +22,7 @@ enum FeedMetrics {
     enum Reason {
         static let dropped = "dropped"
         static let stale = "stale"
+        static let handshakeTimeout = "handshake_timeout"
         static let rateLimited = "rate_limited"
         static let forbidden = "forbidden"
         static let error = "error"

@@ -82,6 +82,8 @@ extension ConfigKey {
     public static let kiteAccessToken = ConfigKey("KITE_ACCESS_TOKEN", isSecret: true)
     /// `FEED_STALE_SECONDS`: a connection that delivers nothing (not even a heartbeat) for this long is reconnected.
     public static let feedStaleSeconds = ConfigKey("FEED_STALE_SECONDS")
+    /// `FEED_HANDSHAKE_TIMEOUT_SECONDS`: a WebSocket upgrade the broker has not completed in this long is abandoned (default 10).
+    public static let feedHandshakeTimeoutSeconds = ConfigKey("FEED_HANDSHAKE_TIMEOUT_SECONDS")
     /// `FEED_RECONNECT_BASE_SECONDS`: first reconnect delay; it doubles per failed attempt.
     public static let feedReconnectBaseSeconds = ConfigKey("FEED_RECONNECT_BASE_SECONDS")
     /// `FEED_RECONNECT_MAX_SECONDS`: cap of the reconnect delay.
