@@ -15,11 +15,15 @@ struct TickerOverrides: Sendable {
     var configuration: [String: String] = [:]
     /// Whether the outbox relay runs (tests turn it off to leave events unpublished, as a crash would).
     var runOutboxRelay = true
+    /// Whether the startup restore runs (API tests that count feed calls turn it off: its first pass may otherwise
+    /// re-send, harmlessly, a subscription the test has just made).
+    var runRestorer = true
 
-    init(feed: (any FeedControlling)? = nil, configuration: [String: String] = [:], runOutboxRelay: Bool = true) {
+    init(feed: (any FeedControlling)? = nil, configuration: [String: String] = [:], runOutboxRelay: Bool = true, runRestorer: Bool = true) {
         self.feed = feed
         self.configuration = configuration
         self.runOutboxRelay = runOutboxRelay
+        self.runRestorer = runRestorer
     }
 }
 
@@ -67,7 +71,9 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         store: PostgresSubscriptionStore(postgres: postgres), instruments: instruments, feed: feed, signal: signal, locks: TokenLocks(),
         logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions")
     )
-    services.append(SubscriptionRestorer(manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore")))
+    if overrides.runRestorer {
+        services.append(SubscriptionRestorer(manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore")))
+    }
     if overrides.runOutboxRelay {
         services.append(
             OutboxRelay(

@@ -34,7 +34,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         let channel = try await fixture.redis.subscribe(to: [fixture.channels.eventsChannel])
         try await app.test(.router) { client in
             let response = try await client.post("/subscriptions", json: ["instrument_token": 13_660_418, "requested_mode": "FULL"])
@@ -89,7 +89,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             var response = try await client.post("/subscriptions", json: ["instrument_token": 738_561, "requested_mode": "LTP"])
             #expect(response.status == .created)
@@ -150,7 +150,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             _ = try await client.post("/subscriptions", json: ["instrument_token": 256_265, "requested_mode": "QUOTE", "holder": "user:1"])
             _ = try await client.post("/subscriptions", json: ["instrument_token": 256_265, "requested_mode": "LTP", "holder": "user:2"])
@@ -173,7 +173,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             // One already subscribed by someone else: it gains a holder but no event.
             _ = try await client.post("/subscriptions", json: ["instrument_token": 60_417_287, "requested_mode": "LTP", "holder": "user:9"])
@@ -219,7 +219,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: String, mentions: String) throws {
                 #expect(response.status == status)
@@ -275,7 +275,7 @@ struct SubscriptionAPITests {
     func apiKey() async throws {
         let fixture = try await TickerFixture.make(apiKey: "s3cret-key")
         defer { Task { await fixture.close() } }
-        let app = try await fixture.app(feed: RecordingFeed())
+        let app = try await fixture.app(feed: RecordingFeed(), restore: false)
         try await app.test(.router) { client in
             let body: [String: Any] = ["instrument_token": 13_660_418, "requested_mode": "FULL"]
             var response = try await client.post("/subscriptions", json: body)
@@ -300,7 +300,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed(accounts: ["primary", "secondary"], connectionsPerAccount: 1, perConnection: 1)
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             var response = try await client.post("/subscriptions", json: ["instrument_token": 256_265])
             #expect(response.status == .created)
@@ -331,7 +331,7 @@ struct SubscriptionAPITests {
         let fixture = try await TickerFixture.make()
         defer { Task { await fixture.close() } }
         let feed = RecordingFeed()
-        let app = try await fixture.app(feed: feed)
+        let app = try await fixture.app(feed: feed, restore: false)
         try await app.test(.router) { client in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<8 {

@@ -151,7 +151,8 @@ struct TickerFixture {
     }
 
     /// Builds TickerService against this world with the given feed.
-    func app(feed: RecordingFeed, relay: Bool = true, brokerURL: String? = nil) async throws -> some ApplicationProtocol {
+    /// The service over `feed`. `restore: false` leaves out the startup restore, for tests that count the feed's calls.
+    func app(feed: RecordingFeed, relay: Bool = true, restore: Bool = true, brokerURL: String? = nil) async throws -> some ApplicationProtocol {
         var configuration = [
             ConfigKey.redisChannelPrefix.name: prefix,
             ConfigKey.brokerURL.name: brokerURL ?? "http://127.0.0.1:\(Ports.freeLoopbackPort())",
@@ -165,7 +166,7 @@ struct TickerFixture {
         }
         return try await buildApplication(
             TestArguments(redisURL: redisURL, databaseURL: database),
-            overrides: TickerOverrides(feed: feed, configuration: configuration, runOutboxRelay: relay)
+            overrides: TickerOverrides(feed: feed, configuration: configuration, runOutboxRelay: relay, runRestorer: restore)
         )
     }
 
