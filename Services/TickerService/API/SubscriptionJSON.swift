@@ -32,12 +32,6 @@ extension SubscriptionRecord: Encodable {
     }
 }
 
-/// `GET /subscriptions`: `{"subscriptions":[...],"count":N}`.
-struct SubscriptionListJSON: Encodable, Sendable {
-    var subscriptions: [SubscriptionRecord]
-    var count: Int
-}
-
 /// `POST /subscriptions` in batch form: the subscriptions and which were created.
 struct SubscriptionBatchJSON: Encodable, Sendable {
     var subscriptions: [SubscriptionRecord]
@@ -45,13 +39,18 @@ struct SubscriptionBatchJSON: Encodable, Sendable {
     var created: [Int64]
 }
 
-/// Encodes API bodies: ISO-8601 dates, sorted keys.
+/// Encodes API bodies: ISO-8601 dates, sorted keys. (`GET /subscriptions` writes the same JSON by hand:
+/// ``SubscriptionListWriter``.)
 enum APIJSON {
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
+        return encoder
+    }
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder().encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -65,12 +65,14 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         guard status == "active" || status == "all" else {
             throw APIError(.badRequest, "invalid_status", "status must be 'active' or 'all', not '\(status)'")
         }
+        let records: [SubscriptionRecord]
         do {
-            let records = try await manager.list(activeOnly: status == "active")
-            return try APIJSON.response(SubscriptionListJSON(subscriptions: records, count: records.count))
-        } catch let error as SubscriptionError {
+            records = try await manager.list(activeOnly: status == "active")
+        } catch {
             throw APIError(error)
         }
+        let body = SubscriptionListWriter.body(records)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
