@@ -167,7 +167,19 @@ public enum KiteTickerCodec {
                 change: readI32(raw, s + 24),
                 exchangeTimestamp: full ? readU32(raw, s + 28) : 0)
         case quotePacketLength:
-            return decodeQuoteFields(raw, at: s)
+            return KiteTick(
+                instrumentToken: readU32(raw, s),
+                mode: .quote,
+                lastPrice: readI32(raw, s + 4),
+                lastTradedQuantity: readU32(raw, s + 8),
+                averageTradedPrice: readI32(raw, s + 12),
+                volumeTraded: readU32(raw, s + 16),
+                totalBuyQuantity: readU32(raw, s + 20),
+                totalSellQuantity: readU32(raw, s + 24),
+                open: readI32(raw, s + 28),
+                high: readI32(raw, s + 32),
+                low: readI32(raw, s + 36),
+                close: readI32(raw, s + 40))
         case fullPacketLength:
             var buy = [KiteDepthEntry]()
             var sell = [KiteDepthEntry]()
@@ -182,37 +194,28 @@ public enum KiteTickerCodec {
                 sell.append(KiteDepthEntry(quantity: readU32(raw, p), price: readI32(raw, p + 4), orders: readU16(raw, p + 8)))
                 p += 12
             }
-            // A full packet is a quote packet (its first 44 bytes) followed by times, OI and depth.
-            var tick = decodeQuoteFields(raw, at: s)
-            tick.mode = .full
-            tick.lastTradeTime = readU32(raw, s + 44)
-            tick.oi = readU32(raw, s + 48)
-            tick.oiDayHigh = readU32(raw, s + 52)
-            tick.oiDayLow = readU32(raw, s + 56)
-            tick.exchangeTimestamp = readU32(raw, s + 60)
-            tick.depth = KiteDepth(buy: buy, sell: sell)
-            return tick
+            return KiteTick(
+                instrumentToken: readU32(raw, s),
+                mode: .full,
+                lastPrice: readI32(raw, s + 4),
+                lastTradedQuantity: readU32(raw, s + 8),
+                averageTradedPrice: readI32(raw, s + 12),
+                volumeTraded: readU32(raw, s + 16),
+                totalBuyQuantity: readU32(raw, s + 20),
+                totalSellQuantity: readU32(raw, s + 24),
+                open: readI32(raw, s + 28),
+                high: readI32(raw, s + 32),
+                low: readI32(raw, s + 36),
+                close: readI32(raw, s + 40),
+                lastTradeTime: readU32(raw, s + 44),
+                oi: readU32(raw, s + 48),
+                oiDayHigh: readU32(raw, s + 52),
+                oiDayLow: readU32(raw, s + 56),
+                exchangeTimestamp: readU32(raw, s + 60),
+                depth: KiteDepth(buy: buy, sell: sell))
         default:
             return nil
         }
-    }
-
-    /// The 44 bytes quote and full packets share, as a quote-mode tick. The caller has checked the packet's length.
-    @inline(__always)
-    static func decodeQuoteFields(_ raw: UnsafeRawBufferPointer, at s: Int) -> KiteTick {
-        KiteTick(
-            instrumentToken: readU32(raw, s),
-            mode: .quote,
-            lastPrice: readI32(raw, s + 4),
-            lastTradedQuantity: readU32(raw, s + 8),
-            averageTradedPrice: readI32(raw, s + 12),
-            volumeTraded: readU32(raw, s + 16),
-            totalBuyQuantity: readU32(raw, s + 20),
-            totalSellQuantity: readU32(raw, s + 24),
-            open: readI32(raw, s + 28),
-            high: readI32(raw, s + 32),
-            low: readI32(raw, s + 36),
-            close: readI32(raw, s + 40))
     }
 
     // MARK: Encoding
