@@ -16,17 +16,10 @@ struct BarsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func bars(_ request: Request, context: Context) async throws -> Response {
-        do {
-            let response = try await answer(QueryReader(request))
-            MarketMetrics.bars(outcome: "ok")
-            return response
-        } catch let error as MarketAPIError {
-            MarketMetrics.bars(outcome: error.outcome)
-            throw error
-        } catch {
-            MarketMetrics.bars(outcome: "error")
-            logger.error("GET /bars failed", metadata: ["error": "\(error)"])
-            throw MarketAPIError(.serviceUnavailable, .unavailable, "bars cannot be read right now")
+        try await MarketAPIError.answering(
+            "GET /bars", unavailable: "bars cannot be read right now", logger: logger, count: MarketMetrics.bars(outcome:)
+        ) {
+            try await answer(QueryReader(request))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// An error of the market-data APIs answered as JSON that says what was wrong:
 /// `{"status":"error","error":"invalid_timeframe","message":"..."}`. Only controllers create these.
@@ -132,5 +133,33 @@ enum IndianMarket {
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+}
+
+extension MarketAPIError {
+    /// Runs one endpoint's answer and counts its outcome (`ok`, the error's `outcome`, or `error`). A failure that is
+    /// not a ``MarketAPIError`` (the database went away, say) is logged and answered 503 with `unavailable`; a
+    /// cancelled request is neither counted nor logged.
+    static func answering(
+        _ endpoint: String,
+        unavailable message: String,
+        logger: Logger,
+        count: (String) -> Void,
+        _ answer: () async throws -> Response
+    ) async throws -> Response {
+        do {
+            let response = try await answer()
+            count("ok")
+            return response
+        } catch let error as MarketAPIError {
+            count(error.outcome)
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            count("error")
+            logger.error("\(endpoint) failed", metadata: ["error": "\(error)"])
+            throw MarketAPIError(.serviceUnavailable, .unavailable, message)
+        }
     }
 }

@@ -33,19 +33,11 @@ struct StrikeDistributionController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func strikeDistribution(_ request: Request, context: Context) async throws -> Response {
-        do {
-            let response = try await answer(QueryReader(request))
-            MarketMetrics.strikeDistribution(outcome: "ok")
-            return response
-        } catch let error as MarketAPIError {
-            MarketMetrics.strikeDistribution(outcome: error.outcome)
-            throw error
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            MarketMetrics.strikeDistribution(outcome: "error")
-            logger.error("GET /fo/strike-distribution failed", metadata: ["error": "\(error)"])
-            throw MarketAPIError(.serviceUnavailable, .unavailable, "the strike distribution cannot be computed right now")
+        try await MarketAPIError.answering(
+            "GET /fo/strike-distribution", unavailable: "the strike distribution cannot be computed right now", logger: logger,
+            count: MarketMetrics.strikeDistribution(outcome:)
+        ) {
+            try await answer(QueryReader(request))
         }
     }
 
