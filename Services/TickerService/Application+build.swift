@@ -47,22 +47,31 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     try await StoreConnections.migrate(postgres, logger: logger)
 
+    // Ticks get their own Redis connection (commands on one client are serialised, and ticks are many); a test that
+    // gives its own feed publishes no ticks.
+    let tickRedis = overrides.feed == nil
+        ? try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks.redis"))
+        : nil
+    // Services stop in reverse order, after the HTTP server, so the hook that closes the clients comes first: it runs
+    // only once the outbox relay, the restorer, the feed and the tick publisher have stopped using them.
+    var services: [any Service] = [ShutdownHook {
+        await tickRedis?.close()
+        await redis.close()
+        await postgres.close()
+    }]
     // The broker feed: the real sessions, or what a test gives.
-    var services: [any Service] = []
-    var closeTickRedis: RedisClient?
     let feed: any FeedControlling
     if let given = overrides.feed {
         feed = given
-    } else {
-        // Ticks get their own Redis connection: commands on one client are serialised, and ticks are many.
-        let tickRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks.redis"))
-        closeTickRedis = tickRedis
+    } else if let tickRedis {
         let publisher = TickPublisher(
             redis: tickRedis, channels: config.common.channels, configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks")
         )
         let manager = FeedManager(configuration: feedConfiguration, sink: publisher.sink, logger: Logger(label: "\(TickerConfiguration.serviceName).feed"))
         services += [publisher, manager]
         feed = manager
+    } else {
+        preconditionFailure("the tick connection exists whenever the real feed is built")
     }
 
     let instruments = PostgresInstrumentRepository(postgres: postgres)
@@ -106,12 +115,6 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: instruments,
         history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil
     )
-    // Closed last, after every other service stopped using them.
-    services.append(ShutdownHook { [closeTickRedis] in
-        await closeTickRedis?.close()
-        await redis.close()
-        await postgres.close()
-    })
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: TickerConfiguration.serviceName),

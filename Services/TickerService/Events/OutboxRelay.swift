@@ -21,10 +21,13 @@ struct OutboxRelay: Service {
     var purgeInterval: Duration = .seconds(3600)
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
+        // Graceful shutdown stops the loop between batches, never inside one: a batch cut off between Redis's reply and
+        // the commit would stay unpublished in the outbox and be sent again by the next start, a duplicate on the stream.
+        // Rows committed but not yet sent when the loop stops are published by the next start.
+        await withGracefulShutdownHandler {
             var failures = 0
             var lastPurge = ContinuousClock.now - purgeInterval
-            while !Task.isCancelled {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 do {
                     let (claimed, published) = try await publishBatch()
                     if failures > 0 {
@@ -50,9 +53,11 @@ struct OutboxRelay: Service {
                         metadata: [TickerLogKey.attempt: "\(failures)", TickerLogKey.delayMS: "\(delay.wholeMilliseconds)", TickerLogKey.error: "\(error)"]
                     )
                     await updatePendingGauge()
-                    try? await Task.sleep(for: delay)
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 }
             }
+        } onGracefulShutdown: {
+            signal.notify()  // wakes a relay that waits for work, so it sees the shutdown at once
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /history/{token}?from=&to=&interval=minute[&oi=1]`: the broker's historical candles, fetched in ranges the
 /// broker allows and paced by its rate limit, answered in Kite's shape `{"status":"success","data":{"candles":[...]}}`.
@@ -47,13 +48,24 @@ struct HistoryController<Context: RequestContext>: Sendable {
         guard from <= to else { return Self.error(.badRequest, "InputException", "from (\(fromText)) is after to (\(toText))") }
         let includeOI = query["oi"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
         do {
-            let candles = try await client.candles(token: token, interval: interval, from: from, to: to, includeOI: includeOI)
+            // A paced request can wait for many seconds: shutdown cancels it rather than wait for it.
+            let candles = try await cancelWhenGracefulShutdown { [client, to] () async throws(HistoryError) -> [KiteCandle] in
+                try await client.candles(token: token, interval: interval, from: from, to: to, includeOI: includeOI)
+            }
             FeedMetrics.history(outcome: "ok")
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: KiteHistoricalJSON.encode(candles, includeOI: includeOI)))
             )
         } catch {
+            if Task.isShuttingDownGracefully {
+                FeedMetrics.history(outcome: "shutdown")
+                return Self.error(.serviceUnavailable, "NetworkException", "TickerService is shutting down; retry against another instance")
+            }
+            guard let error = error as? HistoryError else {
+                FeedMetrics.history(outcome: "upstream_failed")
+                return Self.error(.badGateway, "NetworkException", "\(error)")
+            }
             switch error.code {
             case .invalidRequest, .rejectedByBroker:
                 FeedMetrics.history(outcome: "rejected")
