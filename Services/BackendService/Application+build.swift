@@ -9,9 +9,11 @@ import SharedRedis
 
 /// Wires BackendService: configuration, Redis, PostgreSQL (migrated), event consumption and backfill, bars from
 /// ticks, and the HTTP routes.
-/// - Parameter args: Command-line arguments (tests pass their own).
-func buildApplication(_ args: some AppArguments) async throws -> some ApplicationProtocol {
-    let config = try BackendConfiguration(source: args.common.configSource())
+/// - Parameters:
+///   - args: Command-line arguments (tests pass their own).
+///   - configuration: Values that win over flags and the environment, keyed by environment-variable name (tests).
+func buildApplication(_ args: some AppArguments, configuration: [String: String] = [:]) async throws -> some ApplicationProtocol {
+    let config = try BackendConfiguration(source: args.common.configSource(extraFlags: configuration))
     let registry = Observability.bootstrap(service: BackendConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
     let logger = Logger(label: BackendConfiguration.serviceName)
     logger.info("starting", metadata: .init(uniqueKeysWithValues: config.redactedSummary.map { ($0.key, .string($0.value)) }))
@@ -25,6 +27,7 @@ func buildApplication(_ args: some AppArguments) async throws -> some Applicatio
 
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
     let events = EventBackfillComponents.make(configuration: config.backfill, redis: redis, postgres: postgres, httpClient: httpClient, logger: logger)
+    try await events.register()
     let ticker = TickerClient(baseURL: config.backfill.tickerURL, apiKey: config.backfill.tickerAPIKey, httpClient: httpClient, logger: logger)
     let chains = OptionChainRepository(postgres: postgres)
     let market = config.market

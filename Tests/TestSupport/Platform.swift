@@ -91,7 +91,7 @@ public final class Platform: Sendable {
     }
 
     private func environment(for component: Component) -> [String: String] {
-        var environment: [String: String] = [
+        var environment = ServiceEnvironment.isolated([
             "ENVIRONMENT": "test",
             "REDIS_URL": redisURL,
             "DATABASE_URL": databaseURL,
@@ -101,7 +101,7 @@ public final class Platform: Sendable {
             "BROKER_WS_URL": "ws://127.0.0.1:\(port(.simulator))",
             "TICKER_URL": url(.ticker),
             "BACKFILL_SESSION": "always",
-        ]
+        ])
         environment.merge(extraEnvironment[component] ?? [:]) { _, new in new }
         return environment
     }
@@ -145,6 +145,31 @@ public final class Platform: Sendable {
         } else {
             await process.terminate(grace: .seconds(20))
         }
+    }
+
+    /// How a component ended after SIGTERM.
+    public struct GracefulStop: Sendable {
+        /// Whether it exited within the time allowed.
+        public var exited: Bool
+        /// Its exit status (nil when it had not exited and was killed).
+        public var status: Int32?
+        /// From the signal to the exit (or to the end of the time allowed).
+        public var elapsed: Duration
+    }
+
+    /// Sends SIGTERM to a running component and measures how long it takes to exit; one that has not exited within
+    /// `within` is killed (and reported as not exited).
+    public func terminate(_ component: Component, within: Duration) async -> GracefulStop {
+        guard let process = processes.withLock({ $0.removeValue(forKey: component) }) else {
+            return GracefulStop(exited: false, status: nil, elapsed: .zero)
+        }
+        let started = ContinuousClock.now
+        process.signal(SIGTERM)
+        let exited = await process.waitForExit(timeout: within)
+        let elapsed = ContinuousClock.now - started
+        let status = exited ? process.exitStatus : nil
+        if !exited { await process.kill() }
+        return GracefulStop(exited: exited, status: status, elapsed: elapsed)
     }
 
     /// Stops everything and removes the logs.

@@ -25,14 +25,25 @@ public enum Ports {
         fatalError("Ports.freeLoopbackPort: could not find a free loopback port")
     }
 
-    private static func bindEphemeral() -> Int? {
+    /// A loopback port where nothing listens, for the test process's whole life: it is held bound without `listen`, so
+    /// no other process can take it and every connection to it is refused at once. Give it to a service under test as
+    /// the address of anything the test means to be unreachable, instead of leaving that service's default.
+    public static let closedLoopbackPort: Int = {
+        for _ in 0..<100 {
+            if let port = bindEphemeral(keepOpen: true) { return port }
+        }
+        fatalError("Ports.closedLoopbackPort: could not bind a loopback port")
+    }()
+
+    private static func bindEphemeral(keepOpen: Bool = false) -> Int? {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
@@ -46,6 +57,7 @@ public enum Ports {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
         guard named == 0 else { return nil }
+        keep = keepOpen
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }

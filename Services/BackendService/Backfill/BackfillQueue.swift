@@ -71,7 +71,8 @@ final class BackfillQueue: Sendable {
         var normal: [Int64] = []
         var pending: [Int64: BackfillRequest] = [:]
         var running: [Int64: [BackfillRequest]] = [:]
-        var callers: [Int64: [CheckedContinuation<BackfillOutcome, Never>]] = [:]
+        var callers: [Int64: [Caller]] = [:]
+        var nextCallerID: UInt64 = 0
         var workers: [CheckedContinuation<BackfillRequest?, Never>] = []
         var closed = false
         var completed = 0
@@ -79,6 +80,12 @@ final class BackfillQueue: Sendable {
         var coalesced = 0
         var fetches = 0
         var recentFailures: [(token: Int64, error: String, at: Date)] = []
+    }
+
+    /// Someone waiting for an instrument's outcome.
+    private struct Caller {
+        var id: UInt64
+        var continuation: CheckedContinuation<BackfillOutcome, Never>
     }
 
     private let state = Mutex(State())
@@ -89,17 +96,37 @@ final class BackfillQueue: Sendable {
         enqueue(request, caller: nil)
     }
 
-    /// Adds a request and waits until it (or the run it was merged into) finishes.
+    /// Adds a request and waits until it (or the run it was merged into) finishes, or until the waiting task is
+    /// cancelled: then it returns ``BackfillOutcome/cancelled`` at once and the request itself stays queued.
     func enqueueAndWait(_ request: BackfillRequest) async -> BackfillOutcome {
-        await withCheckedContinuation { continuation in
-            if enqueue(request, caller: continuation) == .closed { continuation.resume(returning: .cancelled) }
+        let id = state.withLock { state in
+            defer { state.nextCallerID += 1 }
+            return state.nextCallerID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if enqueue(request, caller: Caller(id: id, continuation: continuation)) == .closed {
+                    continuation.resume(returning: .cancelled)
+                }
+            }
+        } onCancel: {
+            let caller: Caller? = state.withLock { state in
+                guard let index = state.callers[request.token]?.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.callers[request.token]?.remove(at: index)
+            }
+            caller?.continuation.resume(returning: .cancelled)
         }
     }
 
-    private func enqueue(_ request: BackfillRequest, caller: CheckedContinuation<BackfillOutcome, Never>?) -> EnqueueResult {
+    private func enqueue(_ request: BackfillRequest, caller: Caller?) -> EnqueueResult {
+        var cancelledCaller: Caller?
         let (result, worker): (EnqueueResult, (CheckedContinuation<BackfillRequest?, Never>, BackfillRequest)?) = state.withLock { state in
             if state.closed { return (.closed, nil) }
-            if let caller { state.callers[request.token, default: []].append(caller) }
+            // Checked under the lock that the cancellation handler takes: either it finds this caller, or the caller
+            // sees the cancellation here and is answered at once.
+            if let caller {
+                if Task.isCancelled { cancelledCaller = caller } else { state.callers[request.token, default: []].append(caller) }
+            }
             if state.running[request.token] != nil {
                 state.running[request.token]?.append(request)
                 state.coalesced += 1
@@ -126,6 +153,7 @@ final class BackfillQueue: Sendable {
             return (.queued, nil)
         }
         if let (worker, request) = worker { worker.resume(returning: request) }
+        cancelledCaller?.continuation.resume(returning: .cancelled)
         EventBackfillMetrics.depth(depth)
         return result
     }
@@ -170,7 +198,7 @@ final class BackfillQueue: Sendable {
             }
             return (attached, callers)
         }
-        for caller in callers { caller.resume(returning: outcome) }
+        for caller in callers { caller.continuation.resume(returning: outcome) }
         EventBackfillMetrics.depth(depth)
         return attached
     }
@@ -182,7 +210,7 @@ final class BackfillQueue: Sendable {
             let workers = state.workers
             state.workers = []
             // Callers of requests that are running keep waiting for them; the rest are cancelled.
-            var cancelled: [CheckedContinuation<BackfillOutcome, Never>] = []
+            var cancelled: [Caller] = []
             for (token, list) in state.callers where state.running[token] == nil {
                 cancelled += list
                 state.callers[token] = nil
@@ -193,7 +221,7 @@ final class BackfillQueue: Sendable {
             return (workers, cancelled)
         }
         for worker in workers { worker.resume(returning: nil) }
-        for caller in callers { caller.resume(returning: .cancelled) }
+        for caller in callers { caller.continuation.resume(returning: .cancelled) }
     }
 
     /// Waiting plus running instruments.

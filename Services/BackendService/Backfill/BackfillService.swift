@@ -2,8 +2,10 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the ``BackfillQueue`` with `BACKFILL_CONCURRENCY` workers inside `run()` (a task group, no unstructured tasks).
-/// Graceful shutdown closes the queue: running backfills finish, waiting ones are left for the next start (their
-/// jobs stay open in `backfill_jobs`).
+/// Graceful shutdown closes the queue and cancels the running backfills (a fetch waiting on the broker's pacing can take
+/// many seconds): their jobs, and those of the requests still waiting, stay open in `backfill_jobs` and are resumed by
+/// the next start or another instance (see ``BackfillJobLeases``). What a cancelled backfill already wrote stays: the
+/// writes are idempotent upserts.
 struct BackfillService: Service {
     let queue: BackfillQueue
     let backfiller: InstrumentBackfiller
@@ -12,8 +14,8 @@ struct BackfillService: Service {
 
     func run() async throws {
         logger.info("Backfill workers started", metadata: ["concurrency": "\(concurrency)"])
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
+        await cancelWhenGracefulShutdown {
+            await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
                     for _ in 0..<max(1, concurrency) {
                         group.addTask {
@@ -25,11 +27,9 @@ struct BackfillService: Service {
                         }
                     }
                 }
-            } onGracefulShutdown: {
+            } onCancel: {
                 queue.close()
             }
-        } onCancel: {
-            queue.close()
         }
         logger.info("Backfill workers stopped")
     }

@@ -181,24 +181,57 @@ struct BackfillStore: Sendable {
         )
     }
 
-    /// Creates a job (gap or manual backfill).
-    func createJob(token: Int64, reason: BackfillRequest.Reason) async throws -> Int64 {
-        let rows = try await postgres.query(
-            "INSERT INTO backfill_jobs (instrument_token, reason) VALUES ($1, $2) RETURNING id", [token, reason.rawValue]
+    // MARK: Leases (see BackfillJobLeases)
+
+    /// Takes or renews this instance's lease.
+    func heartbeat(instance: String) async throws {
+        try await postgres.execute(
+            """
+            INSERT INTO backfill_instances (instance_id) VALUES ($1)
+            ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now()
+            """,
+            [instance]
         )
-        return try rows[0].decode(Int64.self, "id")
     }
 
-    /// Jobs left pending or running longer than `olderThan` (their instance died, or the queue was closed): to resume.
-    func abandonedJobs(olderThan: Date, limit: Int) async throws -> [(id: Int64, token: Int64, eventTime: Date?)] {
+    /// Adopts open jobs whose owner holds no live lease (it crashed, or released its lease at shutdown): they become
+    /// this instance's, `pending`, and are returned to be resumed. Leases older than a day are removed.
+    /// - Parameters:
+    ///   - instance: The adopting instance's lease.
+    ///   - leaseTTL: How long after its last heartbeat a lease is dead.
+    ///   - limit: At most this many jobs.
+    func adoptOrphanedJobs(instance: String, leaseTTL: Duration, limit: Int) async throws -> [OpenBackfillJob] {
+        try await postgres.execute("DELETE FROM backfill_instances WHERE heartbeat_at < now() - interval '1 day'")
         let rows = try await postgres.query(
             """
-            SELECT id, instrument_token, event_time FROM backfill_jobs
-            WHERE status IN ('pending', 'running') AND created_at < $1 ORDER BY created_at LIMIT $2
+            WITH orphans AS (
+                SELECT j.id FROM backfill_jobs j
+                WHERE j.status IN ('pending', 'running') AND (j.owner IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM backfill_instances i
+                    WHERE i.instance_id = j.owner AND i.heartbeat_at > now() - make_interval(secs => $2::float8)))
+                ORDER BY j.created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+            )
+            UPDATE backfill_jobs j SET owner = $1, status = 'pending' FROM orphans o WHERE j.id = o.id
+            RETURNING j.id, j.instrument_token, j.reason, j.event_time
             """,
-            [olderThan, limit]
+            [instance, leaseTTL.backfillSeconds, limit]
         )
-        return try rows.map { (try $0.decode(Int64.self, "id"), try $0.decode(Int64.self, "instrument_token"), try $0.decodeIfPresent(Date.self, "event_time")) }
+        return try rows.map {
+            OpenBackfillJob(
+                id: try $0.decode(Int64.self, "id"), token: try $0.decode(Int64.self, "instrument_token"),
+                reason: BackfillRequest.Reason(rawValue: try $0.decode(String.self, "reason")) ?? .subscription,
+                eventTime: try $0.decodeIfPresent(Date.self, "event_time")
+            )
+        }
+    }
+
+    /// Gives up this instance's lease at shutdown: its unfinished jobs become `pending` again, and any live instance
+    /// (or the next start) adopts them at once instead of after the lease would have expired.
+    func release(instance: String) async throws {
+        try await postgres.transaction { connection in
+            _ = try await connection.execute("UPDATE backfill_jobs SET status = 'pending' WHERE owner = $1 AND status = 'running'", [instance])
+            _ = try await connection.execute("DELETE FROM backfill_instances WHERE instance_id = $1", [instance])
+        }
     }
 
     // MARK: Runs
@@ -224,4 +257,12 @@ struct BackfillStore: Sendable {
     static func arrayLiteral(_ values: [Int64]) -> String {
         "{" + values.map(String.init).joined(separator: ",") + "}"
     }
+}
+
+/// An open `backfill_jobs` row taken over by this instance.
+struct OpenBackfillJob: Sendable, Equatable {
+    var id: Int64
+    var token: Int64
+    var reason: BackfillRequest.Reason
+    var eventTime: Date?
 }

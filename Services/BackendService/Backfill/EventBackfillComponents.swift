@@ -18,7 +18,9 @@ struct EventBackfillComponents: Sendable {
     let handler: SubscriptionEventHandler
     let intake: SubscriptionEventIntake
     let periodic: PeriodicBackfillService
-    /// The backfill workers, the periodic cycle, and (when events are enabled) the stream consumer and pub/sub listener.
+    /// This process's lease on the jobs it creates, and the adopter of jobs other processes left open.
+    let leases: BackfillJobLeases
+    /// The job lease, the backfill workers, the periodic cycle, and (when events are enabled) the stream consumer and pub/sub listener.
     let services: [any Service]
     /// The dedicated connection of the blocking stream reader; close it at shutdown.
     let streamRedis: RedisClient?
@@ -66,19 +68,29 @@ struct EventBackfillComponents: Sendable {
             source: candles, store: store, calendar: SessionCalendar(mode: configuration.session), configuration: configuration,
             tickerLookup: tickerLookup, logger: backfillLogger
         )
+        let leases = BackfillJobLeases(
+            instance: BackfillJobLeases.instanceID(consumerName: configuration.consumerName), store: store, queue: queue, logger: backfillLogger
+        )
         let handler = SubscriptionEventHandler(
             postgres: postgres, queue: queue, immediateOnSubscribe: configuration.immediateOnSubscribe,
-            instance: configuration.consumerName, logger: eventsLogger
+            instance: configuration.consumerName, jobOwner: leases.instance, logger: eventsLogger
         )
         let deadLetters = DeadLetterWriter(redis: redis, channels: configuration.channels, consumer: configuration.consumerName, logger: eventsLogger)
         let intake = SubscriptionEventIntake(handler: handler, deadLetters: deadLetters, logger: eventsLogger)
         let periodic = PeriodicBackfillService(
             subscriptions: subscriptions, store: store, queue: queue, configuration: configuration, board: board, logger: backfillLogger
         )
+        // Services stop in reverse order: the consumers and the periodic cycle first, then the workers, and the lease
+        // last, once no job of this process runs any more.
         var services: [any Service] = [
+            leases,
             BackfillService(queue: queue, backfiller: backfiller, concurrency: configuration.concurrency, logger: backfillLogger),
-            periodic,
         ]
+        if configuration.subscriptionAware {
+            services.append(periodic)
+        } else {
+            backfillLogger.info("Subscription-aware backfill disabled (BACKFILL_SUBSCRIPTION_AWARE=false)")
+        }
         var streamRedis: RedisClient?
         if configuration.eventsEnabled {
             let blocking = RedisClient(configuration: redis.configuration, logger: eventsLogger)
@@ -103,8 +115,15 @@ struct EventBackfillComponents: Sendable {
         self.handler = handler
         self.intake = intake
         self.periodic = periodic
+        self.leases = leases
         self.services = services
         self.streamRedis = streamRedis
+    }
+
+    /// Takes this process's job lease; call before the services run, so that no job is created under a lease that
+    /// another instance could take for dead.
+    func register() async throws {
+        try await leases.register()
     }
 
     /// Mounts `POST /internal/subscription-events` and `GET /internal/backfill/status`.

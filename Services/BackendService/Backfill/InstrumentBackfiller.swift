@@ -77,7 +77,8 @@ struct InstrumentBackfiller: Sendable {
                     metadata: ["bars_written": "\(written)", "windows": "\(windows.count)"]
                 )
             }
-        } catch is CancellationError {
+        } catch let error where error is CancellationError || Task.isCancelled {
+            // Shutdown: whatever the cancelled call threw (an HTTP client reports it in its own words), this did not fail.
             outcome = .cancelled
         } catch {
             outcome = .failed("\(error)")
@@ -95,7 +96,7 @@ struct InstrumentBackfiller: Sendable {
             EventBackfillMetrics.outcome(reason: request.reason.rawValue, outcome: "failure", seconds: seconds)
             try? await store.finishJobs(request.jobIDs, status: "failed", barsWritten: written, error: message)
         case .cancelled:
-            break  // jobs stay open; the periodic cycle resumes them
+            break  // jobs stay open; the next start or another instance resumes them (BackfillJobLeases)
         }
         if !request.eventTimestamps.isEmpty, outcome != .cancelled,
            (try? await store.lastBar(token: request.token, notBefore: now().addingTimeInterval(-configuration.maxLookback.backfillSeconds))) != nil {
@@ -172,9 +173,8 @@ struct InstrumentBackfiller: Sendable {
                 )
                 EventBackfillMetrics.fetch(outcome: "ok")
                 return candles
-            } catch let error as CancellationError {
-                throw error
             } catch {
+                if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 EventBackfillMetrics.fetch(outcome: "error")
                 let transient = (error as? TickerClientError)?.isTransient ?? true
                 if let tickerError = error as? TickerClientError, tickerError.code == .httpStatus, tickerError.status == 404 {

@@ -59,11 +59,15 @@ final class BackfillProgressBoard: Sendable {
     }
 }
 
-/// The subscription-aware periodic backfill (`BACKFILL_SUBSCRIPTION_AWARE`): every `BACKFILL_INTERVAL_SECONDS` it takes
-/// the active subscriptions from TickerService (falling back, when TickerService is unreachable, to the instruments
-/// known to be subscribed from processed events and recent tick bars), finds every missing session minute in the last
-/// `BACKFILL_GAP_LOOKBACK_HOURS` (not only at the tail), and fills the gaps, most recent first; it also resumes
-/// backfill jobs that an earlier process left open.
+/// The subscription-aware periodic backfill (`BACKFILL_SUBSCRIPTION_AWARE`; not started when it is off): every
+/// `BACKFILL_INTERVAL_SECONDS` it takes the active subscriptions from TickerService (falling back, when TickerService is
+/// unreachable, to the instruments known to be subscribed from processed events and recent tick bars), finds every
+/// missing session minute in the last `BACKFILL_GAP_LOOKBACK_HOURS` (not only at the tail), and fills the gaps, most
+/// recent first. (Jobs an earlier process left open are resumed by ``BackfillJobLeases``.)
+///
+/// Graceful shutdown cancels a running cycle (its queued backfills are dropped, the running ones cancelled by
+/// ``BackfillService``); the cycle is still recorded in `backfill_runs`, with the error `cancelled by shutdown`, and
+/// the gaps it did not fill are found again by the next cycle.
 struct PeriodicBackfillService: Service {
     let subscriptions: any ActiveSubscriptionsSource
     let store: BackfillStore
@@ -74,17 +78,9 @@ struct PeriodicBackfillService: Service {
     var now: @Sendable () -> Date = { Date() }
 
     func run() async throws {
-        guard configuration.subscriptionAware else {
-            logger.info("Subscription-aware backfill disabled (BACKFILL_SUBSCRIPTION_AWARE=false)")
-            // Stay up until shutdown: a service that returns early would end the whole ServiceGroup.
-            try? await cancelWhenGracefulShutdown {
-                while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
-            }
-            return
-        }
         logger.info("Subscription-aware backfill started", metadata: ["interval": "\(configuration.cycleInterval)"])
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            _ = await runCycle()
+            await runCycle()
             do {
                 let interval = configuration.cycleInterval
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -94,45 +90,72 @@ struct PeriodicBackfillService: Service {
         }
     }
 
-    /// One cycle; waits until the backfills it queued have finished.
+    /// One cycle; waits until the backfills it queued have finished, or until graceful shutdown.
     @discardableResult
     func runCycle() async -> BackfillCycleProgress {
         let startedAt = now()
+        // Only the work is cancelled at shutdown; recording how the cycle ended is not.
+        var progress = await cancelWhenGracefulShutdown { await fillGaps(startedAt: startedAt) }
+        let cancelled = Task.isShuttingDownGracefully && (progress.instrumentsDone < progress.instrumentsTotal || progress.runID == nil)
+        if cancelled { progress.error = "cancelled by shutdown" }
+        progress.finishedAt = now()
+        if board.current != nil {
+            let (finishedAt, done, error) = (progress.finishedAt, progress.instrumentsDone, progress.error)
+            board.update {
+                $0.instrumentsDone = done
+                $0.finishedAt = finishedAt
+                $0.error = error
+            }
+            board.end()
+        }
+        if let id = progress.runID { try? await store.finishRun(id: id, progress: progress) }
+        let outcome: String
+        if cancelled {
+            outcome = "cancelled"
+        } else if progress.runID == nil, progress.error != nil {
+            outcome = "failure"
+        } else {
+            outcome = progress.failures == 0 && progress.error == nil ? "success" : "partial"
+        }
+        EventBackfillMetrics.cycle(outcome: outcome, tokenSource: progress.tokenSource)
+        logger.info(
+            "Backfill cycle finished",
+            metadata: [
+                "token_source": "\(progress.tokenSource)", "instruments": "\(progress.instrumentsChecked)", "gaps": "\(progress.gapsFound)",
+                "bars_written": "\(progress.barsWritten)", "failures": "\(progress.failures)", "outcome": "\(outcome)",
+            ]
+        )
+        return progress
+    }
+
+    /// The cycle's work: which instruments, which gaps, and filling them.
+    private func fillGaps(startedAt: Date) async -> BackfillCycleProgress {
         var tokens: [Int64]
         var tokenSource = "ticker"
         do {
             tokens = try await subscriptions.activeSubscriptionTokens()
         } catch {
             tokenSource = "known"
+            if Task.isCancelled { return BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource) }
             logger.warning("TickerService unreachable, backfilling the known subscriptions instead: \(error)")
             do {
                 tokens = try await store.knownActiveTokens(ticksSince: startedAt.addingTimeInterval(-3600))
             } catch {
-                logger.error("Backfill cycle failed: could not read the known subscriptions: \(error)")
-                EventBackfillMetrics.cycle(outcome: "failure", tokenSource: tokenSource)
-                return BackfillCycleProgress(startedAt: startedAt, finishedAt: now(), tokenSource: tokenSource, error: "\(error)")
+                if !Task.isCancelled { logger.error("Backfill cycle failed: could not read the known subscriptions: \(error)") }
+                return BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource, error: "\(error)")
             }
         }
         var progress = BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource, instrumentsChecked: tokens.count)
         progress.runID = try? await store.startRun(tokenSource: tokenSource, total: tokens.count)
-        _ = progress.instrumentsChecked
         board.begin(progress)
         logger.info("Backfill cycle started", metadata: ["token_source": "\(tokenSource)", "instruments": "\(tokens.count)"])
 
         var requests: [Int64: BackfillRequest] = [:]
-        // Jobs an earlier process accepted but never finished.
-        if let abandoned = try? await store.abandonedJobs(olderThan: startedAt.addingTimeInterval(-120), limit: 1000) {
-            for job in abandoned {
-                var request = BackfillRequest(token: job.token, reason: .subscription, wantsTail: true, jobIDs: [job.id])
-                if let time = job.eventTime { request.eventTimestamps = [time.timeIntervalSince1970] }
-                if requests[job.token] != nil { requests[job.token]!.merge(request) } else { requests[job.token] = request }
-            }
-        }
         let currentMinute = Date(timeIntervalSince1970: TimeInterval(SessionCalendar.floorDiv(Int64(startedAt.timeIntervalSince1970), 60) * 60))
         let from = currentMinute.addingTimeInterval(-configuration.gapLookback.backfillSeconds)
         var gapError: String?
         var gapCount = 0
-        for chunkStart in stride(from: 0, to: tokens.count, by: 200) {
+        for chunkStart in stride(from: 0, to: tokens.count, by: 200) where !Task.isCancelled {
             let chunk = Array(tokens[chunkStart..<min(chunkStart + 200, tokens.count)])
             do {
                 let gaps = try await store.gaps(tokens: chunk, from: from, to: currentMinute, mode: configuration.session)
@@ -142,11 +165,13 @@ struct PeriodicBackfillService: Service {
                     if requests[gap.instrumentToken] != nil { requests[gap.instrumentToken]!.merge(request) } else { requests[gap.instrumentToken] = request }
                 }
             } catch {
+                if Task.isCancelled { break }
                 gapError = "\(error)"
                 logger.error("Gap search failed: \(error)")
             }
         }
         EventBackfillMetrics.gaps(gapCount)
+        // Most recent holes first: they are what charts and strike distributions look at.
         let ordered = requests.values.sorted { ($0.ranges.map(\.upperBound).max() ?? .max) > ($1.ranges.map(\.upperBound).max() ?? .max) }
         board.update {
             $0.gapsFound = gapCount
@@ -156,14 +181,13 @@ struct PeriodicBackfillService: Service {
         progress.instrumentsTotal = ordered.count
         progress.gapsFound = gapCount
         progress.error = gapError
-        // Most recent holes first (open subscription jobs before all): they are what charts and strike distributions look at.
         let results = await withTaskGroup(of: BackfillOutcome.self, returning: [BackfillOutcome].self) { group in
             for request in ordered {
                 EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "queued")
                 group.addTask {
                     let outcome = await queue.enqueueAndWait(request)
                     board.update { progress in
-                        progress.instrumentsDone += 1
+                        if outcome != .cancelled { progress.instrumentsDone += 1 }
                         if case .success(let bars) = outcome { progress.barsWritten += bars }
                         if case .failed = outcome { progress.failures += 1 }
                     }
@@ -174,27 +198,14 @@ struct PeriodicBackfillService: Service {
             for await outcome in group { all.append(outcome) }
             return all
         }
-        progress.instrumentsDone = results.count
         for outcome in results {
+            if outcome != .cancelled { progress.instrumentsDone += 1 }
             if case .success(let bars) = outcome { progress.barsWritten += bars }
             if case .failed = outcome { progress.failures += 1 }
         }
-        progress.finishedAt = now()
-        board.update {
-            $0.instrumentsDone = results.count
-            $0.finishedAt = progress.finishedAt
+        if !Task.isCancelled {
+            try? await store.pruneEmptyRanges(before: from.addingTimeInterval(-configuration.maxLookback.backfillSeconds))
         }
-        board.end()
-        if let id = progress.runID { try? await store.finishRun(id: id, progress: progress) }
-        try? await store.pruneEmptyRanges(before: from.addingTimeInterval(-configuration.maxLookback.backfillSeconds))
-        EventBackfillMetrics.cycle(outcome: progress.failures == 0 && gapError == nil ? "success" : "partial", tokenSource: tokenSource)
-        logger.info(
-            "Backfill cycle finished",
-            metadata: [
-                "token_source": "\(tokenSource)", "instruments": "\(tokens.count)", "gaps": "\(gapCount)",
-                "bars_written": "\(progress.barsWritten)", "failures": "\(progress.failures)",
-            ]
-        )
         return progress
     }
 }

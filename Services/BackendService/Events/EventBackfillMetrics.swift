@@ -33,12 +33,18 @@ enum EventBackfillMetrics {
     static let cycles = "backend_backfill_cycles_total"
     /// Backfills waiting or running now.
     static let queueDepth = "backend_backfill_queue_depth"
+    /// Open jobs taken over from a process whose lease expired or was released.
+    static let jobsAdoptedTotal = "backend_backfill_jobs_adopted_total"
 
     // Label values.
     enum Source {
         static let stream = "stream"
         static let channel = "channel"
         static let webhook = "webhook"
+    }
+
+    static func jobsAdopted(_ count: Int) {
+        Counter(label: jobsAdoptedTotal).increment(by: count)
     }
 
     static func received(kind: String, source: String) {

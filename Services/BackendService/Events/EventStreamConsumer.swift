@@ -33,6 +33,8 @@ struct SubscriptionEventIntake: Sendable {
         do {
             return .done(try await handler.handle(event, source: source))
         } catch {
+            // Shutdown cancelled the work: nothing was committed, and the event is delivered again; not an error.
+            if error is CancellationError || Task.isCancelled { return .failed(error) }
             logger.error(
                 "Error handling subscription event: \(error)",
                 metadata: ["source": "\(source)", "event_id": "\(event.eventID)", "instrument_token": "\(event.instrumentToken)"]
@@ -69,21 +71,27 @@ struct EventStreamConsumer: Service {
         configured[metadataKey: "group"] = "\(group)"
         configured[metadataKey: "consumer"] = "\(consumer)"
         let logger = configured
-        try await cancelWhenGracefulShutdown {
-            try await ensureGroup(logger: logger)
+        // Graceful shutdown interrupts only the blocking read and the waits: an entry in hand is committed and
+        // acknowledged, and the batch it came in is finished (cancelling a commit half way would only log errors and
+        // leave the entry to be claimed again after EVENTS_CLAIM_MIN_IDLE_SECONDS).
+        do {
+            try await cancelWhenGracefulShutdown { try await ensureGroup(logger: logger) }
             logger.info("Subscribed to ticker service events: \(stream)", metadata: ["transport": "stream"])
             logger.info("Subscription event listener started", metadata: ["transport": "stream"])
             var lastErrors: [String: String] = [:]
             var lastClaim = ContinuousClock.now - claimMinIdle
             let claimEvery = max(.milliseconds(200), claimMinIdle / 2)
             var failures = 0
-            while !Task.isCancelled {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 do {
                     if ContinuousClock.now - lastClaim >= claimEvery {
                         lastClaim = .now
                         try await claimStale(lastErrors: &lastErrors, logger: logger)
                     }
-                    let entries = try await redis.xreadgroup(group: group, consumer: consumer, streams: [stream], count: batchSize, block: min(block, claimEvery))
+                    let wait = min(block, claimEvery)
+                    let entries = try await cancelWhenGracefulShutdown { [redis, group, consumer, batchSize] in
+                        try await redis.xreadgroup(group: group, consumer: consumer, streams: [stream], count: batchSize, block: wait)
+                    }
                     for entry in entries {
                         await process(entry, deliveries: 1, lastErrors: &lastErrors, logger: logger)
                     }
@@ -94,12 +102,15 @@ struct EventStreamConsumer: Service {
                     logger.warning("Consumer group missing (stream deleted?), creating it again")
                     try await ensureGroup(logger: logger)
                 } catch {
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || Task.isShuttingDownGracefully { break }
                     failures += 1
                     logger.error("Error reading subscription events: \(error)")
-                    try await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
+                    let delay = Duration.milliseconds(min(5000, 200 * (1 << min(failures, 5))))
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 }
             }
+        } catch where Task.isCancelled || Task.isShuttingDownGracefully {
+            return
         }
     }
 
@@ -173,6 +184,7 @@ struct EventStreamConsumer: Service {
             try await redis.xack(channels.eventsStream, group: group, ids: [entry.id])
         } catch {
             // Not acknowledged: it will be claimed again; processed_events makes the redelivery a no-op.
+            if Task.isCancelled { return }
             logger.error("Could not acknowledge subscription event: \(error)", metadata: ["entry_id": "\(entry.id)"])
         }
     }

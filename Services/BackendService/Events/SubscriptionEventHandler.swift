@@ -15,13 +15,16 @@ enum EventHandlingOutcome: Sendable, Equatable {
 ///
 /// In one transaction: insert `processed_events(event_id)` (a conflict means it was done before: skip), and for a
 /// creation with immediate backfill on, insert the `backfill_jobs` row. After commit the backfill is queued (in
-/// memory, coalescing per instrument); if the process dies first, the open job is resumed by the periodic cycle.
+/// memory, coalescing per instrument); if the process dies first, the open job is adopted and resumed by a live
+/// instance once this process's lease has expired (``BackfillJobLeases``).
 struct SubscriptionEventHandler: Sendable {
     let postgres: PostgresClient
     let queue: BackfillQueue
     let immediateOnSubscribe: Bool
     /// This instance (the consumer name), stored as `processed_by`.
     let instance: String
+    /// This process's backfill lease (``BackfillJobLeases``), stored as the job's `owner`.
+    let jobOwner: String
     let logger: Logger
 
     func handle(_ event: SubscriptionEvent, source: String) async throws -> EventHandlingOutcome {
@@ -46,8 +49,11 @@ struct SubscriptionEventHandler: Sendable {
             guard !inserted.isEmpty else { return .none }
             guard wantsBackfill else { return .some(nil) }
             let rows = try await connection.query(
-                "INSERT INTO backfill_jobs (instrument_token, reason, event_id, event_time) VALUES ($1, 'subscription', $2, $3) RETURNING id",
-                [event.instrumentToken, event.eventID, eventTime]
+                """
+                INSERT INTO backfill_jobs (instrument_token, reason, event_id, event_time, owner) VALUES ($1, 'subscription', $2, $3, $4)
+                RETURNING id
+                """,
+                [event.instrumentToken, event.eventID, eventTime, jobOwner]
             )
             return .some(try rows[0].decode(Int64.self, "id"))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Shared
 
 /// What one smart-subscription attempt did, reported as is in the strike distribution's `metadata`.
@@ -125,8 +126,11 @@ actor SmartSubscriptionManager {
                 logger.warning("checking for stored bars failed", metadata: ["error": "\(error)"])
             }
             let remaining = deadline - clock.now
-            guard remaining > .zero else { break }
-            try await Task.sleep(for: min(settings.pollInterval, remaining))
+            // At shutdown the request answers at once with the data there is, instead of holding the server's stop.
+            guard remaining > .zero, !Task.isShuttingDownGracefully else { break }
+            let pause = min(settings.pollInterval, remaining)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            try Task.checkCancellation()
         }
         result.waited = clock.now - start
         return result
