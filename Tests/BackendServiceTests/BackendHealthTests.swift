@@ -24,7 +24,9 @@ struct BackendHealthTests {
     func healthy() async throws {
         let redis = try await RedisServer.shared
         let database = try await PostgresCluster.shared.createDatabase()
-        let app = try await buildApplication(TestArguments(redisURL: redis.url, databaseURL: database))
+        let app = try await buildApplication(
+            TestArguments(redisURL: redis.url, databaseURL: database), configuration: ServiceEnvironment.unreachable(except: ["REDIS_URL", "DATABASE_URL"])
+        )
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -48,7 +50,9 @@ struct BackendHealthTests {
         let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
         let database = try await cluster.createDatabase()
-        let app = try await buildApplication(TestArguments(redisURL: redis.url, databaseURL: database))
+        let app = try await buildApplication(
+            TestArguments(redisURL: redis.url, databaseURL: database), configuration: ServiceEnvironment.unreachable(except: ["REDIS_URL", "DATABASE_URL"])
+        )
         try await app.test(.router) { client in
             try await cluster.stopServer()
             try await client.execute(uri: "/internal/health", method: .get) { response in

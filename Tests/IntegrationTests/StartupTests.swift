@@ -16,7 +16,7 @@ struct StartupTests {
         let process = try ChildProcess(
             executable: BuiltProducts.executable(executable),
             arguments: ["--port", String(Ports.freeLoopbackPort()), "--env-file", "/nonexistent/.env"],
-            environment: ["REDIS_URL": "redis://127.0.0.1:\(port)", "DATABASE_URL": database, "LOG_LEVEL": "error"],
+            environment: ServiceEnvironment.isolated(["REDIS_URL": "redis://127.0.0.1:\(port)", "DATABASE_URL": database, "LOG_LEVEL": "error"]),
             outputPath: output
         )
         #expect(await process.waitForExit(timeout: .seconds(60)))
@@ -34,7 +34,7 @@ struct StartupTests {
         let process = try ChildProcess(
             executable: BuiltProducts.executable("TickerService"),
             arguments: ["--env-file", "/nonexistent/.env"],
-            environment: ["PORT": "eighty", "REDIS_URL": "redis://:topsecret@127.0.0.1:1"],
+            environment: ServiceEnvironment.isolated(["PORT": "eighty", "REDIS_URL": "redis://:topsecret@127.0.0.1:1"]),
             outputPath: output
         )
         #expect(await process.waitForExit(timeout: .seconds(30)))
@@ -53,7 +53,9 @@ struct StartupTests {
             let process = try ChildProcess(
                 executable: BuiltProducts.executable(executable),
                 arguments: ["--port", String(port), "--env-file", "/nonexistent/.env"],
-                environment: ["REDIS_URL": redis.url, "DATABASE_URL": database, "LOG_LEVEL": "warning"]
+                // Every other address (TickerService, the broker) is a closed port: the backend's first backfill cycle
+                // must not find, say, a `make run` TickerService on the default port.
+                environment: ServiceEnvironment.isolated(["REDIS_URL": redis.url, "DATABASE_URL": database, "LOG_LEVEL": "warning"])
             )
             var body: [String: Any]?
             for _ in 0..<150 where body == nil {
