@@ -75,6 +75,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SharedJSON",
+            dependencies: [],
+            path: "Shared/JSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BrokerWire",
             dependencies: [],
             path: "Shared/BrokerWire",
@@ -83,6 +89,7 @@ let package = Package(
         .target(
             name: "Shared",
             dependencies: [
+                "SharedJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,16 +112,29 @@ let package = Package(
             path: "Shared/ServiceRuntime",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TickerAPIModel",
+            dependencies: [
+                "Shared",
+                "BrokerWire",
+                "ServiceRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/TickerAPIModel",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Services
         .executableTarget(
             name: "TickerService",
             dependencies: [
                 "Shared",
+                "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
                 "SharedRedis",
                 "SharedPostgres",
+                "TickerAPIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -134,6 +154,7 @@ let package = Package(
             name: "BackendService",
             dependencies: [
                 "Shared",
+                "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
                 "SharedRedis",
@@ -242,6 +263,8 @@ let package = Package(
             name: "TickerServiceTests",
             dependencies: [
                 "TickerService",
+                "TickerAPIModel",
+                "ServiceRuntime",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
