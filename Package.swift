@@ -200,7 +200,10 @@ let package = Package(
                 "SharedPostgres",
                 "BrokerWire",
                 "TestSupport",
+                "ServiceRuntime",
+                "TickerAPIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks",
             swiftSettings: swiftSettings
