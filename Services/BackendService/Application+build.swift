@@ -9,8 +9,12 @@ import SharedRedis
 
 /// Wires BackendService: configuration, Redis, PostgreSQL (migrated), event consumption and backfill, bars from
 /// ticks, and the HTTP routes.
-/// - Parameter args: Command-line arguments (tests pass their own).
-func buildApplication(_ args: some AppArguments) async throws -> some ApplicationProtocol {
+/// - Parameters:
+///   - args: Command-line arguments (tests pass their own).
+///   - inspectRouter: Called with the router once every route is on it (the route/spec test lists its routes).
+func buildApplication(
+    _ args: some AppArguments, inspectRouter: (Router<BasicRequestContext>) -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
     let config = try BackendConfiguration(source: args.common.configSource())
     let registry = Observability.bootstrap(service: BackendConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
     let logger = Logger(label: BackendConfiguration.serviceName)
@@ -51,6 +55,7 @@ func buildApplication(_ args: some AppArguments) async throws -> some Applicatio
             settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
         ).endpoints
     )
+    inspectRouter(router)
 
     // Blocking XREADGROUP on the tick stream needs its own connection.
     let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))
