@@ -82,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "BrokerWire",
-            dependencies: [],
+            dependencies: ["SharedJSON"],
             path: "Shared/BrokerWire",
             swiftSettings: swiftSettings
         ),
@@ -202,6 +202,7 @@ let package = Package(
                 "TestSupport",
                 "ServiceRuntime",
                 "TickerAPIModel",
+                "WireFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -210,6 +211,12 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "WireFixtures",
+            dependencies: ["BrokerWire"],
+            path: "Tests/WireFixtures",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -246,7 +253,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerWireTests",
-            dependencies: ["BrokerWire", "TestSupport"],
+            dependencies: ["BrokerWire", "TestSupport", "WireFixtures"],
             path: "Tests/BrokerWireTests",
             swiftSettings: testSwiftSettings
         ),
