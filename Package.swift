@@ -285,6 +285,7 @@ let package = Package(
             name: "BackendServiceTests",
             dependencies: [
                 "BackendService",
+                "ServiceRuntime",
                 "BrokerWire",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

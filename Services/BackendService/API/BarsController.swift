@@ -43,10 +43,7 @@ struct BarsController<Context: RequestContext>: Sendable {
         }
         let instrument = try await resolve(selector)
         let bars = try await repository.bars(token: instrument.instrumentToken, from: from, to: to, timeframe: timeframe)
-        return BarsBody(
-            instrumentToken: instrument.instrumentToken, tradingsymbol: instrument.tradingsymbol, exchange: instrument.exchange,
-            timeframe: timeframe.rawValue, from: from, to: to, bars: bars.map(BarsBody.Bar.init)
-        )
+        return BarsBody(instrument: instrument, timeframe: timeframe.rawValue, from: from, to: to, bars: bars)
     }
 
     private enum Selector {

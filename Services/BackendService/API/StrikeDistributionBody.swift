@@ -10,38 +10,21 @@ struct StrikeDistributionBody: JSONResponseBody, Sendable {
         var strikes: [Strike]
         var totalCallOI: Int64
         var totalPutOI: Int64
+        /// Put/call ratio; null when no call has open interest.
+        var pcr: Nullable<Double>
 
         enum CodingKeys: String, CodingKey {
             case expiry, strikes, pcr
             case totalCallOI = "total_call_oi"
             case totalPutOI = "total_put_oi"
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(expiry, forKey: .expiry)
-            try container.encode(strikes, forKey: .strikes)
-            try container.encode(totalCallOI, forKey: .totalCallOI)
-            try container.encode(totalPutOI, forKey: .totalPutOI)
-            // Put/call ratio; null (not left out) when no call has open interest.
-            try container.encode(totalCallOI > 0 ? Double(totalPutOI) / Double(totalCallOI) : nil, forKey: .pcr)
-        }
     }
 
     /// The latest bar of the call and of the put at one strike; null for a side without one.
     struct Strike: Encodable, Sendable {
         var strike: Double
-        var call: Side?
-        var put: Side?
-
-        enum CodingKeys: String, CodingKey { case strike, call, put }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(strike, forKey: .strike)
-            try container.encode(call, forKey: .call)
-            try container.encode(put, forKey: .put)
-        }
+        var call: Nullable<Side>
+        var put: Nullable<Side>
     }
 
     struct Side: Encodable, Sendable {
@@ -121,11 +104,12 @@ struct StrikeDistributionBody: JSONResponseBody, Sendable {
             for (strike, strikeRows) in Dictionary(grouping: expiryRows, by: \.contract.strike).sorted(by: { $0.key < $1.key }) {
                 let call = strikeRows.first { $0.contract.optionType == "CE" }
                 let put = strikeRows.first { $0.contract.optionType == "PE" }
-                strikes.append(Strike(strike: strike, call: call.map(Side.init), put: put.map(Side.init)))
+                strikes.append(Strike(strike: strike, call: Nullable(call.map(Side.init)), put: Nullable(put.map(Side.init))))
             }
             let callOI = expiryRows.filter { $0.contract.optionType == "CE" }.reduce(Int64(0)) { $0 + $1.oi }
             let putOI = expiryRows.filter { $0.contract.optionType == "PE" }.reduce(Int64(0)) { $0 + $1.oi }
-            result.append(Expiry(expiry: expiry, strikes: strikes, totalCallOI: callOI, totalPutOI: putOI))
+            let pcr = callOI > 0 ? Double(putOI) / Double(callOI) : nil
+            result.append(Expiry(expiry: expiry, strikes: strikes, totalCallOI: callOI, totalPutOI: putOI, pcr: Nullable(pcr)))
         }
         return result
     }

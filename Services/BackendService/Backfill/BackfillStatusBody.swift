@@ -29,6 +29,7 @@ struct BackfillStatusBody: JSONResponseBody, Sendable {
         var queued: Int
         /// Tokens being backfilled now.
         var running: [Int64]
+        var runningCount: Int
         var completed: Int
         var failed: Int
         var coalesced: Int
@@ -39,15 +40,14 @@ struct BackfillStatusBody: JSONResponseBody, Sendable {
             case runningCount = "running_count"
         }
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(queued, forKey: .queued)
-            try container.encode(running, forKey: .running)
-            try container.encode(running.count, forKey: .runningCount)
-            try container.encode(completed, forKey: .completed)
-            try container.encode(failed, forKey: .failed)
-            try container.encode(coalesced, forKey: .coalesced)
-            try container.encode(fetches, forKey: .fetches)
+        init(_ snapshot: BackfillQueue.Snapshot) {
+            queued = snapshot.queued
+            running = snapshot.running
+            runningCount = snapshot.running.count
+            completed = snapshot.completed
+            failed = snapshot.failed
+            coalesced = snapshot.coalesced
+            fetches = snapshot.fetches
         }
     }
 
@@ -97,8 +97,10 @@ struct BackfillStatusBody: JSONResponseBody, Sendable {
 
     var flags: Flags
     var queue: Queue
-    var currentCycle: Cycle?
-    var lastCycle: Cycle?
+    /// Null when no cycle runs now.
+    var currentCycle: Nullable<Cycle>
+    /// Null before the first cycle ended.
+    var lastCycle: Nullable<Cycle>
     var cycles: Int
     var recentFailures: [Failure]
 
@@ -107,15 +109,5 @@ struct BackfillStatusBody: JSONResponseBody, Sendable {
         case currentCycle = "current_cycle"
         case lastCycle = "last_cycle"
         case recentFailures = "recent_failures"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(flags, forKey: .flags)
-        try container.encode(queue, forKey: .queue)
-        try container.encode(currentCycle, forKey: .currentCycle)
-        try container.encode(lastCycle, forKey: .lastCycle)
-        try container.encode(cycles, forKey: .cycles)
-        try container.encode(recentFailures, forKey: .recentFailures)
     }
 }

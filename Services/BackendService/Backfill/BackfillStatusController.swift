@@ -1,4 +1,5 @@
 import Hummingbird
+import ServiceRuntime
 
 /// `GET /internal/backfill/status`: what backfill is doing now and how the last periodic cycle went.
 ///
@@ -29,12 +30,9 @@ struct BackfillStatusController<Context: RequestContext>: Sendable {
                 concurrency: configuration.concurrency,
                 cycleIntervalSeconds: configuration.cycleInterval.backfillSeconds
             ),
-            queue: BackfillStatusBody.Queue(
-                queued: snapshot.queued, running: snapshot.running, completed: snapshot.completed, failed: snapshot.failed,
-                coalesced: snapshot.coalesced, fetches: snapshot.fetches
-            ),
-            currentCycle: board.current.map(BackfillStatusBody.Cycle.init),
-            lastCycle: board.last.map(BackfillStatusBody.Cycle.init),
+            queue: BackfillStatusBody.Queue(snapshot),
+            currentCycle: Nullable(board.current.map(BackfillStatusBody.Cycle.init)),
+            lastCycle: Nullable(board.last.map(BackfillStatusBody.Cycle.init)),
             cycles: board.cycles,
             recentFailures: snapshot.recentFailures.map { BackfillStatusBody.Failure(instrumentToken: $0.token, error: $0.error, at: $0.at) }
         )

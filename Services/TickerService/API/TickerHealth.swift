@@ -30,7 +30,7 @@ struct TickerHealth: Sendable {
                 activeSubscriptions: activeSubscriptions ?? 0,
                 streamingInstruments: status.subscribedInstruments,
                 capacity: status.capacity,
-                connections: status.connections.map(TickerHealthBody.Connection.init),
+                connections: status.connections,
                 forbiddenAccounts: forbidden.isEmpty ? nil : forbidden
             ),
             dependencies: TickerHealthBody.Dependencies(

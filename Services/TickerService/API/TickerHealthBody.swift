@@ -9,7 +9,7 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
         /// Instruments the feed has placed.
         var streamingInstruments: Int
         var capacity: Int
-        var connections: [Connection]
+        var connections: [FeedConnectionStatus]
         /// Present only when an account's credentials were refused.
         var forbiddenAccounts: [String]?
 
@@ -18,32 +18,6 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
             case activeSubscriptions = "active_subscriptions"
             case streamingInstruments = "streaming_instruments"
             case forbiddenAccounts = "forbidden_accounts"
-        }
-    }
-
-    struct Connection: Encodable, Sendable {
-        var accountID: String
-        var connectionID: Int
-        var state: String
-        var instruments: Int
-        var capacity: Int
-        /// Left out until the connection has received a message.
-        var lastMessageAt: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case state, instruments, capacity
-            case accountID = "account_id"
-            case connectionID = "connection_id"
-            case lastMessageAt = "last_message_at"
-        }
-
-        init(_ status: FeedConnectionStatus) {
-            accountID = status.accountID
-            connectionID = status.connectionID
-            state = status.state
-            instruments = status.instruments
-            capacity = status.capacity
-            lastMessageAt = status.lastMessageAt
         }
     }
 
