@@ -37,12 +37,14 @@ struct SubscriptionEventsController<Context: RequestContext>: Sendable {
         return routes
     }
 
-    func receive(_ request: Request, context: Context) async throws -> Accepted {
+    /// Errors are returned, not thrown, as they always were: a refused event is an answer, not a failure of the
+    /// request (`hb.request.errors` counts only thrown errors).
+    func receive(_ request: Request, context: Context) async throws -> Response {
         guard enabled else {
-            throw APIError(
+            return try APIError(
                 .serviceUnavailable, "events_disabled",
                 "subscription events are disabled on this BackendService (SUBSCRIPTION_EVENTS_ENABLED=false)"
-            )
+            ).response(from: request, context: context)
         }
         let buffer = try await request.body.collect(upTo: 256 * 1024)
         let payload = String(buffer: buffer)
@@ -53,18 +55,25 @@ struct SubscriptionEventsController<Context: RequestContext>: Sendable {
             decoded = try SubscriptionEventCodec.decodeSpelled(Array(payload.utf8))
         } catch {
             _ = await intake.reject(payload: payload, error, source: source)
-            throw APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, APIError.Code(error.code.description), error.message, field: error.field)
+            return try Self.refusal(error).response(from: request, context: context)
         }
         switch await intake.accept(decoded.event, source: source) {
         case .done(let outcome):
-            return Accepted(
+            let accepted = Accepted(
                 message: "Event \(decoded.eventType) processed", instrumentToken: decoded.event.instrumentToken,
                 eventID: decoded.event.eventID, duplicate: outcome == .duplicate
             )
+            return try accepted.response(from: request, context: context)
         case .malformed(let error):
-            throw APIError(.unprocessableContent, APIError.Code(error.code.description), error.message, field: error.field)
+            return try Self.refusal(error).response(from: request, context: context)
         case .failed(let error):
-            throw APIError(.serviceUnavailable, "processing_failed", "the event could not be recorded, retry: \(error)")
+            return try APIError(.serviceUnavailable, "processing_failed", "the event could not be recorded, retry: \(error)")
+                .response(from: request, context: context)
         }
+    }
+
+    /// 400 for a body that is not JSON, 422 for JSON that is not a subscription event; `field` names the field at fault.
+    static func refusal(_ error: SubscriptionEventError) -> APIError {
+        APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, APIError.Code(error.code.description), error.message, field: error.field)
     }
 }
