@@ -57,7 +57,9 @@ struct ListEncodingBenchmark: AsyncParsableCommand {
         let modes: [SubscriptionMode] = [.ltp, .quote, .full]
         return (0..<count).map { index in
             let created = Date(timeIntervalSince1970: 1_763_610_300 + Double(index))
-            let holders = (0...(index % 3)).map { SubscriptionHolder(holder: $0 == 0 ? "api" : "user:\(index % 997 + $0)", mode: modes[(index + $0) % 3]) }
+            let holders = (0...(index % 3)).map {
+                SubscriptionHolder(holder: $0 == 0 ? "api" : "user:\(index % 997 + $0)", mode: modes[(index + $0) % 3])
+            }
             return SubscriptionRecord(
                 instrumentToken: Int64(10_000_000 + index), tradingsymbol: "NIFTY25NOV\(20_000 + index % 400 * 50)\(index % 2 == 0 ? "CE" : "PE")",
                 segment: "NFO-OPT", exchange: "NFO", mode: holders.map(\.mode).max() ?? .full, status: .active,

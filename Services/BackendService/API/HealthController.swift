@@ -39,7 +39,9 @@ struct HealthController<Context: RequestContext>: Sendable {
         routes.get("internal/health") { _, _ -> Response in
             let results = await checks.runAll()
             let healthy = HealthStatus(results) == .ok
-            let body = InternalHealthBody(status: healthy ? "healthy" : "unhealthy", timestamp: Date(), dependencies: DependencyStatus.report(results))
+            let body = InternalHealthBody(
+                status: healthy ? "healthy" : "unhealthy", timestamp: Date(), dependencies: DependencyStatus.report(results)
+            )
             return try APIJSON.response(body, status: healthy ? .ok : .serviceUnavailable)
         }
         return routes

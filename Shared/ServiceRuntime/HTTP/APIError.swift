@@ -22,6 +22,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
             self.name = value
         }
 
+        /// The code's name, as in the body.
         public var description: String { name }
     }
 
@@ -47,6 +48,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         self.field = field
     }
 
+    /// `404 unknown_instrument: ...`, for logs.
     public var description: String { "\(status.code) \(code): \(message)" }
 
     /// The body the error is answered with.
