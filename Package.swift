@@ -75,14 +75,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "BrokerWire",
+            name: "SharedJSON",
             dependencies: [],
+            path: "Shared/JSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BrokerWire",
+            dependencies: ["SharedJSON"],
             path: "Shared/BrokerWire",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Shared",
             dependencies: [
+                "SharedJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,16 +112,29 @@ let package = Package(
             path: "Shared/ServiceRuntime",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TickerAPIModel",
+            dependencies: [
+                "Shared",
+                "BrokerWire",
+                "ServiceRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/TickerAPIModel",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Services
         .executableTarget(
             name: "TickerService",
             dependencies: [
                 "Shared",
+                "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
                 "SharedRedis",
                 "SharedPostgres",
+                "TickerAPIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -134,6 +154,7 @@ let package = Package(
             name: "BackendService",
             dependencies: [
                 "Shared",
+                "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
                 "SharedRedis",
@@ -179,13 +200,23 @@ let package = Package(
                 "SharedPostgres",
                 "BrokerWire",
                 "TestSupport",
+                "ServiceRuntime",
+                "TickerAPIModel",
+                "WireFixtures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks",
             swiftSettings: swiftSettings
         ),
 
         // MARK: Tests
+        .target(
+            name: "WireFixtures",
+            dependencies: ["BrokerWire"],
+            path: "Tests/WireFixtures",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -222,7 +253,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerWireTests",
-            dependencies: ["BrokerWire", "TestSupport"],
+            dependencies: ["BrokerWire", "TestSupport", "WireFixtures"],
             path: "Tests/BrokerWireTests",
             swiftSettings: testSwiftSettings
         ),
@@ -242,6 +273,8 @@ let package = Package(
             name: "TickerServiceTests",
             dependencies: [
                 "TickerService",
+                "TickerAPIModel",
+                "ServiceRuntime",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -252,6 +285,7 @@ let package = Package(
             name: "BackendServiceTests",
             dependencies: [
                 "BackendService",
+                "ServiceRuntime",
                 "BrokerWire",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -21,6 +21,7 @@ enum BenchmarkCatalog {
         TickerBenchmark.self,
         BackfillBenchmark.self,
         BarsBenchmark.self,
+        ListEncodingBenchmark.self,
     ]
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerWire
 import Foundation
 import TestSupport
+import WireFixtures
 
 /// Decode throughput of the broker wire codecs against the brokers' own Python parsers, and a fuzz run of both.
 ///

@@ -12,7 +12,10 @@ import SharedRedis
 /// - Parameters:
 ///   - args: Command-line arguments (tests pass their own).
 ///   - configuration: Values that win over flags and the environment, keyed by environment-variable name (tests).
-func buildApplication(_ args: some AppArguments, configuration: [String: String] = [:]) async throws -> some ApplicationProtocol {
+///   - inspectRouter: Called with the router once every route is on it (the route/spec test lists its routes).
+func buildApplication(
+    _ args: some AppArguments, configuration: [String: String] = [:], inspectRouter: (Router<BasicRequestContext>) -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
     let config = try BackendConfiguration(source: args.common.configSource(extraFlags: configuration))
     let registry = Observability.bootstrap(service: BackendConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
     let logger = Logger(label: BackendConfiguration.serviceName)
@@ -54,6 +57,7 @@ func buildApplication(_ args: some AppArguments, configuration: [String: String]
             settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
         ).endpoints
     )
+    inspectRouter(router)
 
     // Blocking XREADGROUP on the tick stream needs its own connection.
     let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))

@@ -18,6 +18,8 @@ struct TickerOverrides: Sendable {
     /// Whether the startup restore runs (API tests that count feed calls turn it off: its first pass may otherwise
     /// re-send, harmlessly, a subscription the test has just made).
     var runRestorer = true
+    /// Called with the router once every route is on it (the route/spec test lists its routes).
+    var inspectRouter: @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
 
     init(feed: (any FeedControlling)? = nil, configuration: [String: String] = [:], runOutboxRelay: Bool = true, runRestorer: Bool = true) {
         self.feed = feed
@@ -115,6 +117,7 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: instruments,
         history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil
     )
+    overrides.inspectRouter(router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: TickerConfiguration.serviceName),

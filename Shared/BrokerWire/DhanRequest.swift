@@ -1,3 +1,5 @@
+import SharedJSON
+
 // Dhan market feed v2 JSON requests, in the shape dhanhq's `MarketFeed` sends them.
 
 /// One instrument in a Dhan subscription request.
@@ -49,7 +51,7 @@ public enum DhanRequest: Sendable, Equatable {
             return "{\"RequestCode\":\(requestCode)}"
         case let .subscribe(_, list), let .unsubscribe(_, list):
             let items = list.map {
-                "{\"ExchangeSegment\":\"\($0.segment.name)\",\"SecurityId\":\(WireJSON.quote($0.securityId))}"
+                "{\"ExchangeSegment\":\"\($0.segment.name)\",\"SecurityId\":\(JSONText.quoted($0.securityId))}"
             }
             return "{\"RequestCode\":\(requestCode),\"InstrumentCount\":\(list.count),\"InstrumentList\":[\(items.joined(separator: ","))]}"
         }
@@ -61,13 +63,12 @@ public enum DhanRequest: Sendable, Equatable {
     /// - Returns: The request.
     /// - Throws: ``DhanWireError`` with code `invalidJSON`, `unknownMessage` (unknown `RequestCode`) or `invalidField`.
     public static func decode(jsonText: String) throws(DhanWireError) -> DhanRequest {
-        let json: WireJSON
-        do {
-            json = try WireJSON.parse(jsonText)
-        } catch {
-            throw DhanWireError(.invalidJSON, error.message, offset: error.offset)
+        let json: JSONValue
+        switch WireText.parse(jsonText) {
+        case .success(let value): json = value
+        case .failure(let error): throw DhanWireError(.invalidJSON, error.message)
         }
-        guard case .object = json, let code = json["RequestCode"]?.integer(Int.self) else {
+        guard case .object = json, case .integer(let requestCode)? = json["RequestCode"], let code = Int(exactly: requestCode) else {
             throw DhanWireError(.unknownMessage, "request has no integer \"RequestCode\"")
         }
         if code == disconnectCode { return .disconnect }
@@ -84,18 +85,18 @@ public enum DhanRequest: Sendable, Equatable {
                 throw DhanWireError(.invalidField, "instrument has no string \"ExchangeSegment\"")
             }
             guard let segment = DhanExchangeSegment(name: name) else {
-                throw DhanWireError(.invalidField, "unknown ExchangeSegment \(WireJSON.quote(name))")
+                throw DhanWireError(.invalidField, "unknown ExchangeSegment \(JSONText.quoted(name))")
             }
             let securityId: String
             switch item["SecurityId"] {
             case let .string(text)?: securityId = text
-            case let .number(text)? where UInt32(text) != nil: securityId = text
+            case let .integer(value)? where UInt32(exactly: value) != nil: securityId = String(value)
             default: throw DhanWireError(.invalidField, "instrument has no string or integer \"SecurityId\"")
             }
             list.append(DhanInstrument(segment, securityId))
         }
         if let countField = json["InstrumentCount"] {
-            guard countField.integer(Int.self) == list.count else {
+            guard case .integer(let count) = countField, count == list.count else {
                 throw DhanWireError(.invalidField, "\"InstrumentCount\" does not match the instrument list")
             }
         }

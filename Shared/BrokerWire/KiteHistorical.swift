@@ -1,3 +1,5 @@
+import SharedJSON
+
 // Kite's historical-candle API: the candle type, the intervals with their range limits, and the JSON shape
 // `{"status":"success","data":{"candles":[["2025-11-20T09:15:00+0530",o,h,l,c,v(,oi)],...]}}`.
 
@@ -180,11 +182,10 @@ public enum KiteHistoricalJSON {
     ///   - text: The JSON.
     /// - Returns: The candles; `oi` is set when a candle has a 7th element.
     public static func parse(_ text: String) throws(KiteDataFormatError) -> [KiteCandle] {
-        let json: WireJSON
-        do {
-            json = try WireJSON.parse(text)
-        } catch {
-            throw KiteDataFormatError(.invalidHistorical, "not JSON: \(error)")
+        let json: JSONValue
+        switch WireText.parse(text) {
+        case .success(let value): json = value
+        case .failure(let error): throw KiteDataFormatError(.invalidHistorical, error.message)
         }
         guard case let .string(status)? = json["status"] else {
             throw KiteDataFormatError(.invalidHistorical, "missing status")
@@ -205,7 +206,7 @@ public enum KiteHistoricalJSON {
             else { throw KiteDataFormatError(.invalidHistorical, "candle \(index) is not [time,o,h,l,c,v(,oi)]") }
             var values: [Double] = []
             for item in items.dropFirst() {
-                guard case let .number(text) = item, let value = Double(text) else {
+                guard let value = item.doubleValue else {
                     throw KiteDataFormatError(.invalidHistorical, "candle \(index) has a non-numeric value")
                 }
                 values.append(value)

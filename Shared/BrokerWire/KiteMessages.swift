@@ -1,3 +1,5 @@
+import SharedJSON
+
 // Kite Connect WebSocket text messages: client requests and server text messages.
 
 /// A request a Kite WebSocket client sends, as pykiteconnect's `subscribe`, `unsubscribe` and `set_mode` send them.
@@ -29,11 +31,10 @@ public enum KiteRequest: Sendable, Equatable {
     /// - Returns: The request.
     /// - Throws: ``KiteWireError`` with code `invalidJSON`, `unknownMessage` (unknown or missing `a`) or `invalidField`.
     public static func decode(jsonText: String) throws(KiteWireError) -> KiteRequest {
-        let json: WireJSON
-        do {
-            json = try WireJSON.parse(jsonText)
-        } catch {
-            throw KiteWireError(.invalidJSON, error.message, offset: error.offset)
+        let json: JSONValue
+        switch WireText.parse(jsonText) {
+        case .success(let value): json = value
+        case .failure(let error): throw KiteWireError(.invalidJSON, error.message)
         }
         guard case .object = json else { throw KiteWireError(.unknownMessage, "request is not a JSON object") }
         guard let action = json["a"]?.stringValue else {
@@ -54,16 +55,16 @@ public enum KiteRequest: Sendable, Equatable {
             }
             return .mode(mode, try tokens(pair[1]))
         default:
-            throw KiteWireError(.unknownMessage, "unknown action \(WireJSON.quote(action))")
+            throw KiteWireError(.unknownMessage, "unknown action \(JSONText.quoted(action))")
         }
     }
 
-    static func tokens(_ value: WireJSON) throws(KiteWireError) -> [UInt32] {
+    static func tokens(_ value: JSONValue) throws(KiteWireError) -> [UInt32] {
         guard let items = value.arrayValue else { throw KiteWireError(.invalidField, "instrument tokens must be an array") }
         var tokens = [UInt32]()
         tokens.reserveCapacity(items.count)
         for item in items {
-            guard let token = item.integer(UInt32.self) else {
+            guard case .integer(let integer) = item, let token = UInt32(exactly: integer) else {
                 throw KiteWireError(.invalidField, "instrument tokens must be integers from 0 to 4294967295")
             }
             tokens.append(token)
@@ -86,8 +87,8 @@ public enum KiteTextMessage: Sendable, Equatable {
     public func jsonText() -> String {
         switch self {
         case let .order(json): "{\"type\":\"order\",\"data\":\(json)}"
-        case let .error(text): "{\"type\":\"error\",\"data\":\(WireJSON.quote(text))}"
-        case let .message(text): "{\"type\":\"message\",\"data\":\(WireJSON.quote(text))}"
+        case let .error(text): "{\"type\":\"error\",\"data\":\(JSONText.quoted(text))}"
+        case let .message(text): "{\"type\":\"message\",\"data\":\(JSONText.quoted(text))}"
         }
     }
 
@@ -97,23 +98,22 @@ public enum KiteTextMessage: Sendable, Equatable {
     /// - Returns: The message. For `error` and `message` with non-string `data`, the data's JSON text is returned.
     /// - Throws: ``KiteWireError`` with code `invalidJSON`, `unknownMessage` or `invalidField` (missing `data`).
     public static func decode(jsonText: String) throws(KiteWireError) -> KiteTextMessage {
-        let json: WireJSON
-        do {
-            json = try WireJSON.parse(jsonText)
-        } catch {
-            throw KiteWireError(.invalidJSON, error.message, offset: error.offset)
+        let json: JSONValue
+        switch WireText.parse(jsonText) {
+        case .success(let value): json = value
+        case .failure(let error): throw KiteWireError(.invalidJSON, error.message)
         }
         guard case .object = json, let type = json["type"]?.stringValue else {
             throw KiteWireError(.unknownMessage, "message has no string field \"type\"")
         }
-        guard let data = json["data"], let raw = json.rawText(of: "data") else {
+        guard let data = json["data"], let raw = WireText.rawMember("data", of: jsonText) else {
             throw KiteWireError(.invalidField, "message has no field \"data\"")
         }
         switch type {
         case "order": return .order(json: raw)
         case "error": return .error(data.stringValue ?? raw)
         case "message": return .message(data.stringValue ?? raw)
-        default: throw KiteWireError(.unknownMessage, "unknown message type \(WireJSON.quote(type))")
+        default: throw KiteWireError(.unknownMessage, "unknown message type \(JSONText.quoted(type))")
         }
     }
 }

@@ -14,12 +14,10 @@ public enum HealthStatus: String, Sendable, Codable {
     }
 }
 
-/// Encodes health payloads: sorted keys so the output is stable for people and diffs.
-public enum HealthJSON {
-    /// Serialises a JSON object.
-    /// - Parameter object: Dictionaries, arrays, strings, numbers and booleans.
-    public static func encode(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+extension DependencyStatus {
+    /// The `dependencies` object of health JSON: each check's name and `"ok"` or its error text.
+    /// - Parameter results: The checks' results.
+    public static func report(_ results: [(name: String, status: DependencyStatus)]) -> [String: String] {
+        Dictionary(results.map { ($0.name, $0.status.text) }) { first, _ in first }
     }
 }

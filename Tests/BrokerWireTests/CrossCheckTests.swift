@@ -2,6 +2,7 @@ import BrokerWire
 import Foundation
 import Testing
 import TestSupport
+import WireFixtures
 
 /// Runs the brokers' official Python parsers (pip `kiteconnect`, `dhanhq`) over frames our encoder wrote and
 /// requires every field they report to equal our decoder's result.

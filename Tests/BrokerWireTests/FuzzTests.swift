@@ -1,5 +1,6 @@
 import BrokerWire
 import Testing
+import WireFixtures
 
 /// Seeded property tests: random and mutated frames never trap, every error is typed, and what decodes re-encodes.
 /// The bench target's `wire fuzz` runs millions of the same cases; `make test` runs these ~100k per codec.

@@ -1,5 +1,6 @@
 import BrokerWire
 import Testing
+import WireFixtures
 
 /// Big-endian bytes of a value, for hand-built vectors.
 func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)] }

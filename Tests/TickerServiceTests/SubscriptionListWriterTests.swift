@@ -1,5 +1,7 @@
 import Foundation
+import ServiceRuntime
 import Testing
+import TickerAPIModel
 
 @testable import TickerService
 
@@ -25,11 +27,8 @@ struct SubscriptionListWriterTests {
     @Test("writes the document JSONEncoder writes: same keys in the same order, same values, dates to the second")
     func matchesTheEncoder() throws {
         let written = String(buffer: SubscriptionListWriter.body(Self.records))
-        struct List: Encodable {
-            var count: Int
-            var subscriptions: [SubscriptionRecord]
-        }
-        let encoded = String(decoding: try APIJSON.encoder().encode(List(count: Self.records.count, subscriptions: Self.records)), as: UTF8.self)
+        let list = SubscriptionListJSON(Self.records)
+        let encoded = String(decoding: try APIJSON.encoder().encode(list), as: UTF8.self)
         #expect(written == encoded)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any])
         let rows = try #require(object["subscriptions"] as? [[String: Any]])

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceRuntime
 
 /// `GET /bars?instrument_token=N|tradingsymbol=S&exchange=E&from=&to=&timeframe=1min|5min|15min` (docs/bars.md).
 struct BarsController<Context: RequestContext>: Sendable {
@@ -15,44 +16,34 @@ struct BarsController<Context: RequestContext>: Sendable {
         return routes
     }
 
-    @Sendable func bars(_ request: Request, context: Context) async throws -> Response {
-        try await MarketAPIError.answering(
+    @Sendable func bars(_ request: Request, context: Context) async throws -> BarsBody {
+        try await APIError.answering(
             "GET /bars", unavailable: "bars cannot be read right now", logger: logger, count: MarketMetrics.bars(outcome:)
         ) {
             try await answer(QueryReader(request))
         }
     }
 
-    private func answer(_ query: QueryReader) async throws -> Response {
+    private func answer(_ query: QueryReader) async throws -> BarsBody {
         let selector = try selector(query)
         let timeframe = try query.timeframe(default: .oneMinute)
         let to = try query.instant("to") ?? Date()
         // Without `from`: the last day, or as much of it as one answer may hold.
         let from = try query.instant("from") ?? to.addingTimeInterval(-Double(min(86_400, Int64(maxPoints - 1) * timeframe.seconds)))
         guard from <= to else {
-            throw MarketAPIError(.badRequest, .invalidParameter, "from (\(MarketJSON.time(from))) is after to (\(MarketJSON.time(to)))")
+            throw APIError(.badRequest, .invalidParameter, "from (\(from.formatted(.iso8601))) is after to (\(to.formatted(.iso8601)))")
         }
         let points = Int64(to.timeIntervalSince(from)) / timeframe.seconds + 1
         guard points <= Int64(maxPoints) else {
             let span = Int64(maxPoints) * timeframe.seconds / 60
-            throw MarketAPIError(
+            throw APIError(
                 .badRequest, .rangeTooLarge,
                 "the range covers \(points) \(timeframe.rawValue) bars; at most \(maxPoints) per request (\(span) minutes): narrow from/to or use a larger timeframe"
             )
         }
         let instrument = try await resolve(selector)
         let bars = try await repository.bars(token: instrument.instrumentToken, from: from, to: to, timeframe: timeframe)
-        var body: [String: Any] = [
-            "instrument_token": instrument.instrumentToken,
-            "timeframe": timeframe.rawValue,
-            "from": MarketJSON.time(from),
-            "to": MarketJSON.time(to),
-            "count": bars.count,
-            "bars": bars.map(MarketJSON.bar),
-        ]
-        body["tradingsymbol"] = instrument.tradingsymbol ?? NSNull()
-        body["exchange"] = instrument.exchange ?? NSNull()
-        return try MarketJSON.response(body)
+        return BarsBody(instrument: instrument, timeframe: timeframe.rawValue, from: from, to: to, bars: bars)
     }
 
     private enum Selector {
@@ -60,13 +51,13 @@ struct BarsController<Context: RequestContext>: Sendable {
         case symbol(String, exchange: String)
     }
 
-    private func selector(_ query: QueryReader) throws(MarketAPIError) -> Selector {
+    private func selector(_ query: QueryReader) throws(APIError) -> Selector {
         if let token = try query.int64("instrument_token") { return .token(token) }
         guard let symbol = query.string("tradingsymbol") else {
-            throw MarketAPIError(.badRequest, .missingParameter, "give instrument_token, or tradingsymbol and exchange")
+            throw APIError(.badRequest, .missingParameter, "give instrument_token, or tradingsymbol and exchange")
         }
         guard let exchange = query.string("exchange") else {
-            throw MarketAPIError(.badRequest, .missingParameter, "exchange is required with tradingsymbol (e.g. NSE, NFO, BSE, MCX)")
+            throw APIError(.badRequest, .missingParameter, "exchange is required with tradingsymbol (e.g. NSE, NFO, BSE, MCX)")
         }
         return .symbol(symbol, exchange: exchange)
     }
@@ -75,12 +66,12 @@ struct BarsController<Context: RequestContext>: Sendable {
         switch selector {
         case .token(let token):
             guard let instrument = try await repository.instrument(token: token) else {
-                throw MarketAPIError(.notFound, .unknownInstrument, "instrument_token \(token) is not a known instrument and has no bars")
+                throw APIError(.notFound, .unknownInstrument, "instrument_token \(token) is not a known instrument and has no bars")
             }
             return instrument
         case .symbol(let symbol, let exchange):
             guard let instrument = try await repository.instrument(tradingsymbol: symbol, exchange: exchange) else {
-                throw MarketAPIError(.notFound, .unknownInstrument, "no instrument \(symbol) on \(exchange.uppercased())")
+                throw APIError(.notFound, .unknownInstrument, "no instrument \(symbol) on \(exchange.uppercased())")
             }
             return instrument
         }

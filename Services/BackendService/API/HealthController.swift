@@ -8,39 +8,42 @@ struct HealthController<Context: RequestContext>: Sendable {
     let environment: DeploymentEnvironment
     let checks: [any DependencyCheck]
 
+    /// `GET /health`'s body.
+    struct HealthBody: JSONResponseBody, Sendable {
+        var status: HealthStatus
+        var service: String
+        var environment: String
+        /// Each check's `"ok"` or error text.
+        var dependencies: [String: String]
+    }
+
+    /// `GET /internal/health`'s body.
+    struct InternalHealthBody: JSONResponseBody, Sendable {
+        /// `healthy` or `unhealthy`.
+        var status: String
+        var timestamp: Date
+        var dependencies: [String: String]
+    }
+
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("health") { _, _ -> Response in
             let results = await checks.runAll()
             let status = HealthStatus(results)
-            return Self.response(status == .ok, [
-                "status": status.rawValue,
-                "service": BackendConfiguration.serviceName,
-                "environment": environment.rawValue,
-                "dependencies": Self.dependencies(results),
-            ])
+            let body = HealthBody(
+                status: status, service: BackendConfiguration.serviceName, environment: environment.rawValue,
+                dependencies: DependencyStatus.report(results)
+            )
+            return try APIJSON.response(body, status: status == .ok ? .ok : .serviceUnavailable)
         }
         routes.get("internal/health") { _, _ -> Response in
             let results = await checks.runAll()
             let healthy = HealthStatus(results) == .ok
-            return Self.response(healthy, [
-                "status": healthy ? "healthy" : "unhealthy",
-                "timestamp": Date().formatted(.iso8601),
-                "dependencies": Self.dependencies(results),
-            ])
+            let body = InternalHealthBody(
+                status: healthy ? "healthy" : "unhealthy", timestamp: Date(), dependencies: DependencyStatus.report(results)
+            )
+            return try APIJSON.response(body, status: healthy ? .ok : .serviceUnavailable)
         }
         return routes
-    }
-
-    private static func dependencies(_ results: [(name: String, status: DependencyStatus)]) -> [String: Any] {
-        Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.status.text as Any) })
-    }
-
-    private static func response(_ healthy: Bool, _ object: [String: Any]) -> Response {
-        Response(
-            status: healthy ? .ok : .serviceUnavailable,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: HealthJSON.encode(object)))
-        )
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Shared
+import SharedJSON
 
 /// Where backfill gets one-minute candles from.
 protocol CandleSource: Sendable {
@@ -72,7 +74,7 @@ struct BrokerHistoricalSource: CandleSource {
             throw TickerClientError(.unreachable, "broker historical \(baseURL): \(error)")
         }
         guard response.status == .ok else {
-            let message = ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any])?["message"] as? String
+            let message = (try? JSONValue.parse(body.utf8))?["message"]?.stringValue
             throw TickerClientError(.httpStatus, status: Int(response.status.code), "broker historical \(token): \(message ?? String(body.prefix(200)))")
         }
         do {

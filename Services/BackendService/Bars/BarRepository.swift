@@ -30,7 +30,8 @@ enum BarTimeframe: String, Sendable, CaseIterable {
 }
 
 /// One bar as the APIs return it.
-struct StoredBar: Sendable, Equatable {
+/// `GET /bars` shows it as it is (`BarsBody`).
+struct StoredBar: Sendable, Equatable, Encodable {
     var time: Date
     var open: Double
     var high: Double

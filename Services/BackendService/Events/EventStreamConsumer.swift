@@ -24,12 +24,22 @@ struct SubscriptionEventIntake: Sendable {
         do {
             event = try SubscriptionEventCodec.decode(payload)
         } catch {
-            EventBackfillMetrics.received(kind: "invalid", source: source)
-            EventBackfillMetrics.malformedPayload(source: source, code: error.code.description)
-            logger.error("Failed to parse subscription event: \(error)", metadata: ["source": "\(source)", "original_id": "\(originalID ?? "")"])
-            await deadLetters.write(payload: payload, reason: error.description, code: error.code.description, source: source, originalID: originalID)
-            return .malformed(error)
+            return await reject(payload: payload, error, source: source, originalID: originalID)
         }
+        return await accept(event, source: source)
+    }
+
+    /// Logs, counts and dead-letters a payload that is not a subscription event.
+    func reject(payload: String, _ error: SubscriptionEventError, source: String, originalID: String? = nil) async -> Result {
+        EventBackfillMetrics.received(kind: "invalid", source: source)
+        EventBackfillMetrics.malformedPayload(source: source, code: error.code.description)
+        logger.error("Failed to parse subscription event: \(error)", metadata: ["source": "\(source)", "original_id": "\(originalID ?? "")"])
+        await deadLetters.write(payload: payload, reason: error.description, code: error.code.description, source: source, originalID: originalID)
+        return .malformed(error)
+    }
+
+    /// Handles an event already decoded.
+    func accept(_ event: SubscriptionEvent, source: String) async -> Result {
         do {
             return .done(try await handler.handle(event, source: source))
         } catch {

@@ -1,16 +1,33 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceRuntime
 import Shared
 
 /// `POST /internal/subscription-events`: seed 002's webhook. Body: a subscription event in any accepted spelling
 /// (`created`/`deleted`/`removed`, ISO or epoch `timestamp`). Answers `{"status":"ok","message":"Event created processed",
 /// "instrument_token":N}`; 400 for a body that is not JSON, 422 for one that is not a subscription event, 503 when
-/// events are disabled or the work could not be committed (retry).
+/// events are disabled or the work could not be committed (retry). Errors are ``APIError`` bodies, with `field` when one
+/// field of the event is at fault.
 struct SubscriptionEventsController<Context: RequestContext>: Sendable {
     let intake: SubscriptionEventIntake
     let enabled: Bool
+
+    /// The answer to an event handled (or recognised as handled before).
+    struct Accepted: JSONResponseBody, Sendable {
+        var status = "ok"
+        /// `Event created processed`, with `event_type` as it was sent.
+        var message: String
+        var instrumentToken: Int64
+        var eventID: String
+        var duplicate: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case status, message, duplicate
+            case instrumentToken = "instrument_token"
+            case eventID = "event_id"
+        }
+    }
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -20,40 +37,43 @@ struct SubscriptionEventsController<Context: RequestContext>: Sendable {
         return routes
     }
 
+    /// Errors are returned, not thrown, as they always were: a refused event is an answer, not a failure of the
+    /// request (`hb.request.errors` counts only thrown errors).
     func receive(_ request: Request, context: Context) async throws -> Response {
         guard enabled else {
-            return Self.json(.serviceUnavailable, [
-                "status": "error", "error": "events_disabled",
-                "message": "subscription events are disabled on this BackendService (SUBSCRIPTION_EVENTS_ENABLED=false)",
-            ])
+            return try APIError(
+                .serviceUnavailable, "events_disabled",
+                "subscription events are disabled on this BackendService (SUBSCRIPTION_EVENTS_ENABLED=false)"
+            ).response(from: request, context: context)
         }
         let buffer = try await request.body.collect(upTo: 256 * 1024)
         let payload = String(buffer: buffer)
-        let rawType = ((try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any])?["event_type"] as? String
-        switch await intake.accept(payload: payload, source: EventBackfillMetrics.Source.webhook) {
+        let source = EventBackfillMetrics.Source.webhook
+        // Decoded once: the event, and how its kind was spelled for the answer's message.
+        let decoded: (event: SubscriptionEvent, eventType: String)
+        do {
+            decoded = try SubscriptionEventCodec.decodeSpelled(Array(payload.utf8))
+        } catch {
+            _ = await intake.reject(payload: payload, error, source: source)
+            return try Self.refusal(error).response(from: request, context: context)
+        }
+        switch await intake.accept(decoded.event, source: source) {
         case .done(let outcome):
-            let event = try? SubscriptionEventCodec.decode(payload)
-            return Self.json(.ok, [
-                "status": "ok",
-                "message": "Event \(rawType ?? event?.kind.rawValue ?? "") processed",
-                "instrument_token": event?.instrumentToken ?? 0,
-                "event_id": event?.eventID ?? "",
-                "duplicate": outcome == .duplicate,
-            ])
+            let accepted = Accepted(
+                message: "Event \(decoded.eventType) processed", instrumentToken: decoded.event.instrumentToken,
+                eventID: decoded.event.eventID, duplicate: outcome == .duplicate
+            )
+            return try accepted.response(from: request, context: context)
         case .malformed(let error):
-            let status: HTTPResponse.Status = error.code == .malformedJSON ? .badRequest : .unprocessableContent
-            var body: [String: Any] = ["status": "error", "error": error.code.description, "message": error.message]
-            if let field = error.field { body["field"] = field }
-            return Self.json(status, body)
+            return try Self.refusal(error).response(from: request, context: context)
         case .failed(let error):
-            return Self.json(.serviceUnavailable, [
-                "status": "error", "error": "processing_failed", "message": "the event could not be recorded, retry: \(error)",
-            ])
+            return try APIError(.serviceUnavailable, "processing_failed", "the event could not be recorded, retry: \(error)")
+                .response(from: request, context: context)
         }
     }
 
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    /// 400 for a body that is not JSON, 422 for JSON that is not a subscription event; `field` names the field at fault.
+    static func refusal(_ error: SubscriptionEventError) -> APIError {
+        APIError(error.code == .malformedJSON ? .badRequest : .unprocessableContent, APIError.Code(error.code.description), error.message, field: error.field)
     }
 }

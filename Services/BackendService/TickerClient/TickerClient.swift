@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Shared
+import SharedJSON
 
 /// Why a call to TickerService failed.
 struct TickerClientError: Error, Sendable, CustomStringConvertible {
@@ -159,7 +160,7 @@ struct TickerClient: Sendable {
     func activeSubscriptions() async throws -> [TickerSubscriptionSummary] {
         let (status, body) = try await send(.GET, path: "/subscriptions?status=active", body: nil, timeout: requestTimeout)
         guard (200..<300).contains(status) else { throw Self.statusError(status, body, path: "/subscriptions") }
-        guard let object = Self.jsonObject(body), let list = object["subscriptions"] as? [[String: Any]] else {
+        guard case .array(let list) = Self.jsonObject(body)?["subscriptions"] else {
             throw TickerClientError(.decoding, "GET /subscriptions: expected {\"subscriptions\":[...]}")
         }
         return try list.map { item in
@@ -168,8 +169,8 @@ struct TickerClient: Sendable {
             }
             return TickerSubscriptionSummary(
                 instrumentToken: token,
-                tradingsymbol: item["tradingsymbol"] as? String ?? "",
-                mode: (item["mode"] as? String).flatMap(SubscriptionMode.init(caseInsensitive:))
+                tradingsymbol: item["tradingsymbol"]?.stringValue ?? "",
+                mode: item["mode"]?.stringValue.flatMap(SubscriptionMode.init(caseInsensitive:))
             )
         }
     }
@@ -178,24 +179,15 @@ struct TickerClient: Sendable {
     /// thrown: it comes back as ``TickerSubscribeOutcome/capacityError``.
     func subscribe(_ tokens: [Int64], mode: SubscriptionMode, holder: String) async throws -> TickerSubscribeOutcome {
         guard !tokens.isEmpty else { return TickerSubscribeOutcome(subscribed: [], created: [], capacityError: nil) }
-        let payload: [String: Any]
-        if tokens.count == 1 {
-            payload = ["instrument_token": tokens[0], "requested_mode": mode.rawValue, "holder": holder]
-        } else {
-            payload = [
-                "instruments": tokens.map { ["instrument_token": $0, "requested_mode": mode.rawValue] as [String: Any] },
-                "holder": holder,
-            ]
-        }
-        let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-        let (status, body) = try await send(.POST, path: "/subscriptions", body: String(decoding: data, as: UTF8.self), timeout: requestTimeout)
+        let request = TickerSubscribeRequest(tokens: tokens, mode: mode, holder: holder)
+        let (status, body) = try await send(.POST, path: "/subscriptions", body: try request.jsonText(), timeout: requestTimeout)
         if status == 409 {
             return TickerSubscribeOutcome(subscribed: [], created: [], capacityError: Self.message(body) ?? "no subscription capacity left")
         }
         guard (200..<300).contains(status) else { throw Self.statusError(status, body, path: "/subscriptions") }
         let object = Self.jsonObject(body)
         var subscribed: [Int64] = []
-        if let list = object?["subscriptions"] as? [[String: Any]] {
+        if case .array(let list) = object?["subscriptions"] {
             subscribed = list.compactMap { Self.int64($0["instrument_token"]) }
         } else if let token = Self.int64(object?["instrument_token"]) {
             subscribed = [token]
@@ -203,7 +195,7 @@ struct TickerClient: Sendable {
             subscribed = tokens
         }
         let created: [Int64]
-        if let list = object?["created"] as? [Any] {
+        if case .array(let list) = object?["created"] {
             created = list.compactMap { Self.int64($0) }
         } else {
             created = status == 201 ? subscribed : []
@@ -263,17 +255,21 @@ struct TickerClient: Sendable {
 
     private static func message(_ body: String) -> String? {
         guard let object = jsonObject(body) else { return nil }
-        return (object["message"] as? String) ?? (object["error"] as? String) ?? (object["detail"] as? String)
+        return object["message"]?.stringValue ?? object["error"]?.stringValue ?? object["detail"]?.stringValue
     }
 
-    private static func jsonObject(_ body: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+    private static func jsonObject(_ body: String) -> JSONValue? {
+        guard let value = try? JSONValue.parse(body.utf8), case .object = value else { return nil }
+        return value
     }
 
-    static func int64(_ raw: Any?) -> Int64? {
-        if let number = raw as? NSNumber { return number.int64Value }
-        if let text = raw as? String { return Int64(text) }
-        return nil
+    static func int64(_ raw: JSONValue?) -> Int64? {
+        switch raw {
+        case .integer(let value): value
+        case .number(let value): value.isFinite && abs(value) < 9.2e18 ? Int64(value) : nil
+        case .string(let text): Int64(text)
+        default: nil
+        }
     }
 
     /// `yyyy-MM-dd HH:mm:ss` in IST, the form Kite's and the ticker's `from`/`to` take, with the space percent-encoded.

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import ServiceRuntime
 
 /// Requires `X-API-Key` on every changing request (anything but GET and HEAD) when `API_KEY_ENABLED` is on.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -8,12 +8,8 @@ struct HealthController<Context: RequestContext>: Sendable {
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("health") { _, _ -> Response in
-            let (json, healthy) = await health.report()
-            return Response(
-                status: healthy ? .ok : .serviceUnavailable,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: json))
-            )
+            let (body, healthy) = await health.report()
+            return try APIJSON.response(body, status: healthy ? .ok : .serviceUnavailable)
         }
         return routes
     }

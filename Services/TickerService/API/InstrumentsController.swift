@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import ServiceRuntime
 
 /// `GET /instruments/{token}`: the cached broker metadata of one instrument.
 struct InstrumentsController<Context: RequestContext>: Sendable {
@@ -11,7 +12,7 @@ struct InstrumentsController<Context: RequestContext>: Sendable {
         return routes
     }
 
-    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func show(_ request: Request, context: Context) async throws -> InstrumentRecord {
         let token = try SubscriptionRequestParser.token(context.parameters.get("token"))
         let record: InstrumentRecord?
         do {
@@ -22,6 +23,8 @@ struct InstrumentsController<Context: RequestContext>: Sendable {
         guard let record else {
             throw APIError(.notFound, "unknown_instrument", "instrument \(token) is not in the instrument registry")
         }
-        return try APIJSON.response(record)
+        return record
     }
 }
+
+extension InstrumentRecord: JSONResponseBody {}

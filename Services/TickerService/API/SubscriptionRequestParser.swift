@@ -1,6 +1,7 @@
 import HTTPTypes
-import Foundation
+import ServiceRuntime
 import Shared
+import SharedJSON
 
 /// Reads `POST /subscriptions` bodies, with errors that name the field and the problem:
 /// - seed 003's single form `{"instrument_token": 13660418, "requested_mode": "FULL", "holder": "api"}`;
@@ -18,18 +19,18 @@ enum SubscriptionRequestParser {
     }
 
     static func parse(_ bytes: [UInt8]) throws(APIError) -> Parsed {
-        let object: Any
+        let value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+            value = try JSONValue.parse(bytes)
         } catch {
             throw APIError(.badRequest, "malformed_json", "the request body is not valid JSON")
         }
-        guard let body = object as? [String: Any] else {
+        guard case .object(let body) = value else {
             throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
         }
         let holder = try parseHolder(body["holder"])
         if let rawList = body["instruments"] {
-            guard let list = rawList as? [Any] else {
+            guard case .array(let list) = rawList else {
                 throw APIError(.unprocessableContent, "invalid_request", "instruments must be an array of {instrument_token, requested_mode}")
             }
             guard !list.isEmpty else { throw APIError(.unprocessableContent, "invalid_request", "instruments must not be empty") }
@@ -39,7 +40,7 @@ enum SubscriptionRequestParser {
             var items: [SubscriptionManager.Item] = []
             items.reserveCapacity(list.count)
             for (index, raw) in list.enumerated() {
-                guard let entry = raw as? [String: Any] else {
+                guard case .object(let entry) = raw else {
                     throw APIError(.unprocessableContent, "invalid_request", "instruments[\(index)] must be an object")
                 }
                 items.append(try item(entry, path: "instruments[\(index)]."))
@@ -64,21 +65,20 @@ enum SubscriptionRequestParser {
         return text
     }
 
-    private static func parseHolder(_ raw: Any?) throws(APIError) -> String {
-        guard let raw, !(raw is NSNull) else { return HolderName.defaultHolder }
-        guard let text = raw as? String else { throw APIError(.unprocessableContent, "invalid_holder", "holder must be a string") }
+    private static func parseHolder(_ raw: JSONValue?) throws(APIError) -> String {
+        guard let raw, !raw.isNull else { return HolderName.defaultHolder }
+        guard let text = raw.stringValue else { throw APIError(.unprocessableContent, "invalid_holder", "holder must be a string") }
         return try holder(text)
     }
 
-    private static func item(_ entry: [String: Any], path: String) throws(APIError) -> SubscriptionManager.Item {
-        guard let rawToken = entry["instrument_token"], !(rawToken is NSNull) else {
+    private static func item(_ entry: [String: JSONValue], path: String) throws(APIError) -> SubscriptionManager.Item {
+        guard let rawToken = entry["instrument_token"], !rawToken.isNull else {
             throw APIError(.unprocessableContent, "invalid_request", "\(path)instrument_token is required")
         }
         let token: Int64
-        if let number = rawToken as? NSNumber, String(cString: number.objCType) != "c",
-           let value = Int64(exactly: number.doubleValue), Double(value) == number.doubleValue {
+        if let number = rawToken.doubleValue, let value = Int64(exactly: number) {
             token = value
-        } else if let text = rawToken as? String, let value = Int64(text) {
+        } else if let text = rawToken.stringValue, let value = Int64(text) {
             token = value
         } else {
             throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token must be a positive integer")
@@ -87,11 +87,11 @@ enum SubscriptionRequestParser {
             throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token \(token) is out of range (1...\(UInt32.max))")
         }
         var mode = defaultMode
-        if let rawMode = entry["requested_mode"] ?? entry["mode"], !(rawMode is NSNull) {
-            guard let text = rawMode as? String, let parsed = SubscriptionMode(caseInsensitive: text) else {
+        if let rawMode = entry["requested_mode"] ?? entry["mode"], !rawMode.isNull {
+            guard let text = rawMode.stringValue, let parsed = SubscriptionMode(caseInsensitive: text) else {
                 throw APIError(
                     .unprocessableContent, "invalid_mode",
-                    "\(path)requested_mode '\(rawMode)' is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                    "\(path)requested_mode '\(rawMode.stringValue ?? rawMode.jsonText)' is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             mode = parsed

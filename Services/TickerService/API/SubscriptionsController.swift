@@ -1,7 +1,9 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceRuntime
 import Shared
+import TickerAPIModel
 
 /// `POST /subscriptions`, `DELETE /subscriptions/{token}`, `GET /subscriptions`, `GET /subscriptions/{token}`.
 struct SubscriptionsController<Context: RequestContext>: Sendable {
@@ -75,7 +77,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
     }
 
-    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func show(_ request: Request, context: Context) async throws -> SubscriptionRecord {
         let token = try SubscriptionRequestParser.token(context.parameters.get("token"))
         let record: SubscriptionRecord?
         do {
@@ -84,10 +86,10 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
             throw APIError(error)
         }
         guard let record else { throw APIError(.notFound, "not_subscribed", "instrument \(token) has never been subscribed") }
-        return try APIJSON.response(record)
+        return record
     }
 
-    @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func remove(_ request: Request, context: Context) async throws -> SubscriptionRecord {
         let token: Int64
         let removal: SubscriptionManager.Removal
         do {
@@ -111,7 +113,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         }
         TickerMetrics.request("unsubscribe", outcome: record.status == .inactive ? "removed" : "updated")
         await manager.updateActiveGauge()
-        return try APIJSON.response(record)
+        return record
     }
 
     static func outcome(_ error: SubscriptionError) -> String {

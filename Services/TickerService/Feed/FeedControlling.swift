@@ -35,8 +35,8 @@ struct FeedError: Error, Sendable, CustomStringConvertible {
     var description: String { message }
 }
 
-/// The state of one broker WebSocket connection.
-struct FeedConnectionStatus: Sendable {
+/// The state of one broker WebSocket connection, as `/health` shows it (`last_message_at` left out until a message came).
+struct FeedConnectionStatus: Sendable, Encodable {
     var accountID: String
     var connectionID: Int
     /// connecting, streaming, backoff, stalled, forbidden
@@ -44,6 +44,13 @@ struct FeedConnectionStatus: Sendable {
     var instruments: Int
     var capacity: Int
     var lastMessageAt: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case state, instruments, capacity
+        case accountID = "account_id"
+        case connectionID = "connection_id"
+        case lastMessageAt = "last_message_at"
+    }
 }
 
 /// The state of the whole feed.

@@ -168,23 +168,6 @@ final class FeedManager: Service, FeedControlling {
 }
 
 extension FeedStatus {
-    /// The `ticker` part of `/health`: seed 003's `running` and `active_subscriptions`, plus the connections.
-    var healthObject: [String: Any] {
-        [
-            "running": running,
-            "active_subscriptions": subscribedInstruments,
-            "capacity": capacity,
-            "connections": connections.map { connection -> [String: Any] in
-                var object: [String: Any] = [
-                    "account_id": connection.accountID, "connection_id": connection.connectionID, "state": connection.state,
-                    "instruments": connection.instruments, "capacity": connection.capacity,
-                ]
-                if let last = connection.lastMessageAt { object["last_message_at"] = last }
-                return object
-            },
-        ]
-    }
-
     /// Accounts with a connection refused for bad credentials (`/health` should report these as degraded).
     var forbiddenAccounts: [String] {
         Array(Set(connections.filter { $0.state == FeedConnectionPhase.forbidden.rawValue }.map(\.accountID))).sorted()

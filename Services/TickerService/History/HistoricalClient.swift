@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Shared
+import SharedJSON
 
 /// Why a history request failed; the controller maps codes to HTTP statuses.
 struct HistoryError: Error, Sendable, CustomStringConvertible {
@@ -194,7 +196,6 @@ struct HistoricalClient: Sendable {
 
     /// The `message` of a Kite error body.
     static func brokerMessage(_ body: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return nil }
-        return object["message"] as? String
+        (try? JSONValue.parse(body.utf8))?["message"]?.stringValue
     }
 }

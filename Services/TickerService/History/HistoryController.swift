@@ -4,6 +4,7 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 import ServiceLifecycle
+import ServiceRuntime
 
 /// `GET /history/{token}?from=&to=&interval=minute[&oi=1]`: the broker's historical candles, fetched in ranges the
 /// broker allows and paced by its rate limit, answered in Kite's shape `{"status":"success","data":{"candles":[...]}}`.
@@ -88,8 +89,7 @@ struct HistoryController<Context: RequestContext>: Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
-        let object: [String: Any] = ["status": "error", "message": message, "error_type": type]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        // Three strings: encoding cannot fail.
+        (try? APIJSON.response(KiteErrorBody(message: message, errorType: type), status: status)) ?? Response(status: status)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import SharedPostgres
+import TickerAPIModel
 
 /// ``SubscriptionStore`` over `instrument_subscriptions`, `subscription_holders` and `event_outbox`.
 ///

@@ -2,6 +2,7 @@ import CoreMetrics
 import BrokerWire
 import Logging
 import Shared
+import TickerAPIModel
 
 /// Adds and removes holders of instrument subscriptions, keeping three things in step: the broker feed, the stored
 /// rows and the events.

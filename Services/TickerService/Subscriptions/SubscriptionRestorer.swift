@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import TickerAPIModel
 
 /// On startup, puts every stored active subscription back on the feed at its previous placement (so nothing that
 /// was not asked to change is disrupted), retrying with backoff what the feed cannot take yet; then keeps the

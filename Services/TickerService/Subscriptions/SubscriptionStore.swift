@@ -1,3 +1,4 @@
+import TickerAPIModel
 /// Storage of subscriptions and their holders. Writes go with their outbox events in one transaction.
 protocol SubscriptionStore: Sendable {
     /// One subscription with its holders, or nil when the instrument was never subscribed.

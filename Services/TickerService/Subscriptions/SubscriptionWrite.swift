@@ -1,4 +1,5 @@
 import Shared
+import TickerAPIModel
 
 /// The new state of one subscription row and the holder change that leads to it, written by
 /// ``SubscriptionStore/apply(_:events:)`` in one transaction together with the events it causes.

@@ -1,4 +1,5 @@
 import Foundation
+import SharedJSON
 
 /// Reads event timestamps as the seeds' publishers wrote them: epoch seconds (a JSON number or numeric
 /// string; milliseconds are recognised by their size) or ISO-8601 text (`2025-11-01T12:00:00Z`,
@@ -6,13 +7,10 @@ import Foundation
 /// `datetime.utcnow().isoformat()` means it).
 public enum EventTimestamp {
     /// Seconds since 1970 for a raw JSON value, or `nil` when it is not a timestamp.
-    /// - Parameter raw: A value from `JSONSerialization`.
-    public static func seconds(from raw: Any) -> Double? {
-        if let number = raw as? NSNumber {
-            if String(cString: number.objCType) == "c" { return nil }
-            return normalise(number.doubleValue)
-        }
-        guard let text = raw as? String else { return nil }
+    /// - Parameter raw: The value as sent: a number, or text.
+    public static func seconds(from raw: JSONValue) -> Double? {
+        if let number = raw.doubleValue { return normalise(number) }
+        guard let text = raw.stringValue else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let value = Double(trimmed) { return normalise(value) }
         return parseISO8601(trimmed)

@@ -1,4 +1,5 @@
 import Foundation
+import SharedJSON
 
 /// Encodes ``SubscriptionEvent`` as the JSON every consumer expects, and decodes every spelling the seeds
 /// and their tools ever sent: `subscription_created`; `subscription_removed` and the legacy
@@ -19,28 +20,10 @@ public enum SubscriptionEventCodec {
     /// - Parameter event: The event.
     /// - Returns: UTF-8 JSON text.
     public static func encode(_ event: SubscriptionEvent) -> String {
-        var metadata: [String: Any] = [:]
-        if let symbol = event.metadata.tradingsymbol { metadata["tradingsymbol"] = symbol }
-        if let segment = event.metadata.segment { metadata["segment"] = segment }
-        if let mode = event.metadata.requestedMode { metadata["requested_mode"] = mode.rawValue }
-        if let account = event.metadata.accountID { metadata["account_id"] = account }
-        var object: [String: Any] = [
-            "event_id": event.eventID,
-            "event_type": event.kind.rawValue,
-            "instrument_token": event.instrumentToken,
-            "metadata": metadata,
-            "schema_version": event.schemaVersion,
-        ]
-        // Whole seconds stay integers, as seed 000 shows them.
-        if event.timestamp == event.timestamp.rounded(), abs(event.timestamp) < 1e15 {
-            object["timestamp"] = Int64(event.timestamp)
-        } else {
-            object["timestamp"] = event.timestamp
-        }
-        if let symbol = event.tradingsymbol { object["tradingsymbol"] = symbol }
-        if let sequence = event.sequence { object["sequence"] = sequence }
-        // Serialising a dictionary of strings and numbers cannot fail.
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings and numbers only: encoding cannot fail.
+        let data = (try? encoder.encode(SubscriptionEventWire(event))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -53,42 +36,47 @@ public enum SubscriptionEventCodec {
     /// Decodes an event from JSON bytes.
     /// - Parameter bytes: The payload.
     public static func decode(_ bytes: [UInt8]) throws(SubscriptionEventError) -> SubscriptionEvent {
-        let parsed: Any
+        try decodeSpelled(bytes).event
+    }
+
+    /// Decodes an event from JSON bytes and says how its `event_type` was spelled (`created`, `subscription_deleted`,
+    /// ...), for answers that echo it.
+    /// - Parameter bytes: The payload.
+    public static func decodeSpelled(_ bytes: [UInt8]) throws(SubscriptionEventError) -> (event: SubscriptionEvent, eventType: String) {
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+            parsed = try JSONValue.parse(bytes)
         } catch {
             throw SubscriptionEventError(.malformedJSON, message: "payload is not valid JSON")
         }
-        guard let object = parsed as? [String: Any] else {
+        guard case .object(let object) = parsed else {
             throw SubscriptionEventError(.malformedJSON, message: "payload is not a JSON object")
         }
         return try decode(object: object)
     }
 
-    /// Decodes an event from an already parsed JSON object.
-    /// - Parameter object: The JSON object.
-    public static func decode(object: [String: Any]) throws(SubscriptionEventError) -> SubscriptionEvent {
+    private static func decode(object: [String: JSONValue]) throws(SubscriptionEventError) -> (event: SubscriptionEvent, eventType: String) {
         guard let rawType = object["event_type"] else {
             throw SubscriptionEventError(.missingField, field: "event_type", message: "is required")
         }
-        guard let typeText = rawType as? String else {
+        guard let typeText = rawType.stringValue else {
             throw SubscriptionEventError(.invalidField, field: "event_type", message: "must be a string")
         }
         guard let kind = acceptedEventTypes[typeText.lowercased()] else {
             throw SubscriptionEventError(.unknownEventType, field: "event_type", message: "'\(typeText)' is not a subscription event kind")
         }
 
-        guard let rawToken = object["instrument_token"], !(rawToken is NSNull) else {
+        guard let rawToken = object["instrument_token"], !rawToken.isNull else {
             throw SubscriptionEventError(.missingField, field: "instrument_token", message: "is required")
         }
-        guard let token = integer(rawToken), token > 0 else {
+        guard let token = rawToken.integerValue, token > 0 else {
             throw SubscriptionEventError(.invalidField, field: "instrument_token", message: "must be a positive integer")
         }
 
         let metadata = try decodeMetadata(object["metadata"])
         let tradingsymbol = try optionalString(object["tradingsymbol"], field: "tradingsymbol")
 
-        guard let rawTimestamp = object["timestamp"], !(rawTimestamp is NSNull) else {
+        guard let rawTimestamp = object["timestamp"], !rawTimestamp.isNull else {
             throw SubscriptionEventError(.missingField, field: "timestamp", message: "is required")
         }
         guard let timestamp = EventTimestamp.seconds(from: rawTimestamp) else {
@@ -98,8 +86,8 @@ public enum SubscriptionEventCodec {
         }
 
         let sequence: Int64?
-        if let rawSequence = object["sequence"], !(rawSequence is NSNull) {
-            guard let value = integer(rawSequence) else {
+        if let rawSequence = object["sequence"], !rawSequence.isNull {
+            guard let value = rawSequence.integerValue else {
                 throw SubscriptionEventError(.invalidField, field: "sequence", message: "must be an integer")
             }
             sequence = value
@@ -108,8 +96,8 @@ public enum SubscriptionEventCodec {
         }
 
         let schemaVersion: Int
-        if let rawVersion = object["schema_version"], !(rawVersion is NSNull) {
-            guard let value = integer(rawVersion), value >= 1 else {
+        if let rawVersion = object["schema_version"], !rawVersion.isNull {
+            guard let value = rawVersion.integerValue, value >= 1, value <= Int64(Int32.max) else {
                 throw SubscriptionEventError(.invalidField, field: "schema_version", message: "must be a positive integer")
             }
             schemaVersion = Int(value)
@@ -118,8 +106,8 @@ public enum SubscriptionEventCodec {
         }
 
         let eventID: String
-        if let rawID = object["event_id"], !(rawID is NSNull) {
-            guard let text = rawID as? String, !text.isEmpty else {
+        if let rawID = object["event_id"], !rawID.isNull {
+            guard let text = rawID.stringValue, !text.isEmpty else {
                 throw SubscriptionEventError(.invalidField, field: "event_id", message: "must be a non-empty string")
             }
             eventID = text
@@ -128,7 +116,7 @@ public enum SubscriptionEventCodec {
             eventID = "legacy:\(kind.rawValue):\(token):\(timestamp)"
         }
 
-        return SubscriptionEvent(
+        let event = SubscriptionEvent(
             eventID: eventID,
             kind: kind,
             instrumentToken: token,
@@ -138,11 +126,12 @@ public enum SubscriptionEventCodec {
             sequence: sequence,
             schemaVersion: schemaVersion
         )
+        return (event, typeText)
     }
 
-    private static func decodeMetadata(_ raw: Any?) throws(SubscriptionEventError) -> SubscriptionEvent.Metadata {
-        guard let raw, !(raw is NSNull) else { return SubscriptionEvent.Metadata() }
-        guard let object = raw as? [String: Any] else {
+    private static func decodeMetadata(_ raw: JSONValue?) throws(SubscriptionEventError) -> SubscriptionEvent.Metadata {
+        guard let raw, !raw.isNull else { return SubscriptionEvent.Metadata() }
+        guard case .object(let object) = raw else {
             throw SubscriptionEventError(.invalidField, field: "metadata", message: "must be a JSON object")
         }
         var mode: SubscriptionMode?
@@ -162,24 +151,61 @@ public enum SubscriptionEventCodec {
         )
     }
 
-    private static func optionalString(_ raw: Any?, field: String) throws(SubscriptionEventError) -> String? {
-        guard let raw, !(raw is NSNull) else { return nil }
-        guard let text = raw as? String else {
+    private static func optionalString(_ raw: JSONValue?, field: String) throws(SubscriptionEventError) -> String? {
+        guard let raw, !raw.isNull else { return nil }
+        guard let text = raw.stringValue else {
             throw SubscriptionEventError(.invalidField, field: field, message: "must be a string")
         }
         return text
     }
+}
 
-    /// Integers arrive as JSON numbers (never booleans) or as decimal strings.
-    static func integer(_ raw: Any) -> Int64? {
-        if let number = raw as? NSNumber {
-            // JSON booleans arrive as NSNumber too; their type code is "c".
-            if String(cString: number.objCType) == "c" { return nil }
-            let double = number.doubleValue
-            guard double.isFinite, double == double.rounded(), abs(double) < 9.2e18 else { return nil }
-            return number.int64Value
+/// The JSON of an event as publishers write it: `metadata` keeps only the details given, and a whole-second timestamp
+/// is written as an integer, as seed 000 shows it.
+private struct SubscriptionEventWire: Encodable {
+    struct Metadata: Encodable {
+        var tradingsymbol: String?
+        var segment: String?
+        var requestedMode: String?
+        var accountID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case tradingsymbol, segment
+            case requestedMode = "requested_mode"
+            case accountID = "account_id"
         }
-        if let text = raw as? String { return Int64(text.trimmingCharacters(in: .whitespaces)) }
-        return nil
+    }
+
+    var eventID: String
+    var eventType: String
+    var instrumentToken: Int64
+    var metadata: Metadata
+    var schemaVersion: Int
+    var timestamp: JSONValue
+    var tradingsymbol: String?
+    var sequence: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id"
+        case eventType = "event_type"
+        case instrumentToken = "instrument_token"
+        case metadata
+        case schemaVersion = "schema_version"
+        case timestamp, tradingsymbol, sequence
+    }
+
+    init(_ event: SubscriptionEvent) {
+        eventID = event.eventID
+        eventType = event.kind.rawValue
+        instrumentToken = event.instrumentToken
+        metadata = Metadata(
+            tradingsymbol: event.metadata.tradingsymbol, segment: event.metadata.segment,
+            requestedMode: event.metadata.requestedMode?.rawValue, accountID: event.metadata.accountID
+        )
+        schemaVersion = event.schemaVersion
+        let whole = event.timestamp == event.timestamp.rounded() && abs(event.timestamp) < 1e15
+        timestamp = whole ? .integer(Int64(event.timestamp)) : .number(event.timestamp)
+        tradingsymbol = event.tradingsymbol
+        sequence = event.sequence
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SharedJSON
 
 /// A `LogHandler` that writes one JSON object per line to standard error:
 /// `{"ts":"…","level":"info","logger":"ticker","msg":"…", …metadata}`.
@@ -27,28 +28,36 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "ts": ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
-            "level": event.level.rawValue,
-            "logger": label,
-            "service": service,
-            "msg": event.message.description,
+        let now = ISO8601DateFormatter.string(
+            from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds]
+        )
+        var object: [String: JSONValue] = [
+            "ts": .string(now),
+            "level": .string(event.level.rawValue),
+            "logger": .string(label),
+            "service": .string(service),
+            "msg": .string(event.message.description),
         ]
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         for (key, value) in merged { object[key] = Self.json(value) }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        var line = data
+        guard var line = try? Self.encoder.encode(object) else { return }
         line.append(0x0A)
         FileHandle.standardError.write(line)
     }
 
-    private static func json(_ value: Logger.MetadataValue) -> Any {
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    private static func json(_ value: Logger.MetadataValue) -> JSONValue {
         switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let values): values.map(json)
-        case .dictionary(let values): values.mapValues(json)
+        case .string(let text): .string(text)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let values): .array(values.map(json))
+        case .dictionary(let values): .object(values.mapValues(json))
         }
     }
 }

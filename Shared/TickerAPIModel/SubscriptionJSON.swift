@@ -1,12 +1,12 @@
-import HTTPTypes
 import Foundation
-import Hummingbird
+import ServiceRuntime
 import Shared
 
 /// A subscription as the API shows it: every field of the record, `account_id` and `connection_id` written as null
 /// rather than left out, so clients see every field.
-extension SubscriptionRecord: Encodable {
-    enum CodingKeys: String, CodingKey {
+extension SubscriptionRecord: JSONResponseBody {
+    /// The API's field names.
+    public enum CodingKeys: String, CodingKey {
         case instrumentToken = "instrument_token"
         case tradingsymbol, segment, exchange, mode, status
         case accountID = "account_id"
@@ -16,7 +16,9 @@ extension SubscriptionRecord: Encodable {
         case updatedAt = "updated_at"
     }
 
-    func encode(to encoder: any Encoder) throws {
+    /// Writes every field, nulls included.
+    /// - Parameter encoder: The encoder.
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(instrumentToken, forKey: .instrumentToken)
         try container.encode(tradingsymbol, forKey: .tradingsymbol)
@@ -32,25 +34,18 @@ extension SubscriptionRecord: Encodable {
     }
 }
 
-/// `POST /subscriptions` in batch form: the subscriptions and which were created.
-struct SubscriptionBatchJSON: Encodable, Sendable {
-    var subscriptions: [SubscriptionRecord]
-    var count: Int
-    var created: [Int64]
-}
+/// `GET /subscriptions`: `{"count":N,"subscriptions":[...]}` (written by ``SubscriptionListWriter``; this is the shape it
+/// must match byte for byte).
+public struct SubscriptionListJSON: JSONResponseBody, Sendable {
+    /// How many subscriptions follow.
+    public var count: Int
+    /// The subscriptions in token order.
+    public var subscriptions: [SubscriptionRecord]
 
-/// Encodes API bodies: ISO-8601 dates, sorted keys. (`GET /subscriptions` writes the same JSON by hand:
-/// ``SubscriptionListWriter``.)
-enum APIJSON {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try encoder().encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    /// Creates a list body.
+    /// - Parameter subscriptions: The subscriptions in token order.
+    public init(_ subscriptions: [SubscriptionRecord]) {
+        self.count = subscriptions.count
+        self.subscriptions = subscriptions
     }
 }

@@ -4,11 +4,12 @@ import NIOCore
 import Shared
 
 /// Writes `GET /subscriptions` bodies by hand: the document `APIJSON` (JSONEncoder with sorted keys and ISO-8601 dates)
-/// would produce for `{"count":N,"subscriptions":[records]}`, written straight into the response buffer. With 25,000
+/// would produce for ``SubscriptionListJSON``, written straight into the response buffer. With 25,000
 /// rows the encoder was most of the request: p50 481 ms with it, about 200 ms without (`Benchmarks ticker`).
-enum SubscriptionListWriter {
+public enum SubscriptionListWriter {
     /// `{"count":N,"subscriptions":[...]}`.
-    static func body(_ records: [SubscriptionRecord]) -> ByteBuffer {
+    /// - Parameter records: The subscriptions in token order.
+    public static func body(_ records: [SubscriptionRecord]) -> ByteBuffer {
         var out = ByteBuffer()
         out.reserveCapacity(records.count * 360 + 64)
         out.writeString("{\"count\":\(records.count),\"subscriptions\":[")
@@ -21,7 +22,10 @@ enum SubscriptionListWriter {
     }
 
     /// One subscription, keys in sorted order as JSONEncoder's `.sortedKeys` writes them.
-    static func append(_ record: SubscriptionRecord, to out: inout ByteBuffer) {
+    /// - Parameters:
+    ///   - record: The subscription.
+    ///   - out: The buffer written to.
+    public static func append(_ record: SubscriptionRecord, to out: inout ByteBuffer) {
         out.writeStaticString("{\"account_id\":")
         if let account = record.accountID { out.writeString(JSONText.quoted(account)) } else { out.writeStaticString("null") }
         out.writeStaticString(",\"connection_id\":")
@@ -55,7 +59,10 @@ enum SubscriptionListWriter {
     }
 
     /// `yyyy-MM-ddTHH:mm:ssZ` in UTC, fractional seconds dropped (as JSONEncoder's `.iso8601` writes a date).
-    static func appendISO8601(_ date: Date, to out: inout ByteBuffer) {
+    /// - Parameters:
+    ///   - date: The instant.
+    ///   - out: The buffer written to.
+    public static func appendISO8601(_ date: Date, to out: inout ByteBuffer) {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400

@@ -1,5 +1,6 @@
-// Seeded sample generators for the wire formats. Tests, the fuzz target and the decode benchmark share them,
-// so the data each uses is the same for a given seed on every machine.
+// Seeded sample generators for the wire formats. The codec tests, the fuzz tests and the decode benchmark share them,
+// so the data each uses is the same for a given seed on every machine. A test-support target: not in BrokerWire.
+import BrokerWire
 
 /// A small, fast, seedable random number generator (SplitMix64). Same seed, same sequence, everywhere.
 public struct WireRandom: RandomNumberGenerator, Sendable {

@@ -1,0 +1,99 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceRuntime
+
+/// Reads query parameters with errors that name the parameter and the problem.
+struct QueryReader {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var values: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { values[String(key)] = String(value) }
+        parameters = values
+    }
+
+    func string(_ name: String) -> String? {
+        guard let value = parameters[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func bool(_ name: String, default defaultValue: Bool) throws(APIError) -> Bool {
+        guard let text = string(name) else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw APIError(.badRequest, .invalidParameter, "\(name) must be true or false, not '\(text)'")
+        }
+    }
+
+    func int64(_ name: String) throws(APIError) -> Int64? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int64(text), value > 0, value <= Int64(UInt32.max) else {
+            throw APIError(.badRequest, .invalidParameter, "\(name) must be an instrument token (a positive integer up to \(UInt32.max)), not '\(text)'")
+        }
+        return value
+    }
+
+    func timeframe(_ name: String = "timeframe", default defaultValue: BarTimeframe) throws(APIError) -> BarTimeframe {
+        guard let text = string(name) else { return defaultValue }
+        guard let timeframe = BarTimeframe(parameter: text) else {
+            throw APIError(.badRequest, .invalidParameter, "timeframe must be one of 1min, 5min, 15min, not '\(text)'")
+        }
+        return timeframe
+    }
+
+    /// An ISO-8601 instant (`2025-11-20T09:15:00+05:30`, `...Z`, fractional seconds allowed) or a date (`2025-11-20`,
+    /// midnight IST).
+    func instant(_ name: String) throws(APIError) -> Date? {
+        guard let text = string(name) else { return nil }
+        if let date = Self.parseInstant(text) { return date }
+        throw APIError(.badRequest, .invalidParameter, "\(name) must be an ISO-8601 time like 2025-11-20T09:15:00+05:30 or a date like 2025-11-20, not '\(text)'")
+    }
+
+    static func parseInstant(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        if let day = IndianMarket.parseDay(text) { return IndianMarket.startOfDay(day) }
+        return nil
+    }
+}
+
+/// The market's clock: IST, UTC+05:30 with no daylight saving.
+enum IndianMarket {
+    static let timeZone = TimeZone(secondsFromGMT: 19_800)!
+
+    /// `yyyy-MM-dd` → days since 1970-01-01 (validated).
+    static func parseDay(_ text: String) -> Int? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month), day >= 1
+        else { return nil }
+        var components = DateComponents()
+        components.year = year
+        components.month = month
+        components.day = day
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return Int(date.timeIntervalSince1970 / 86_400)
+    }
+
+    /// Midnight IST of a day.
+    static func startOfDay(_ daysSinceEpoch: Int) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(daysSinceEpoch * 86_400 - 19_800))
+    }
+
+    /// Today's date in IST as `yyyy-MM-dd`.
+    static func today(_ now: Date = Date()) -> String {
+        day(now)
+    }
+
+    /// An instant's IST date as `yyyy-MM-dd`.
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+}

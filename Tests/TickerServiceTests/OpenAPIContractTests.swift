@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import TickerService
+
+@Suite("TickerService OpenAPI spec")
+struct TickerOpenAPITests {
+    static let spec = OpenAPISpec.file("ticker-service.yaml")
+
+    @Test("docs/openapi/ticker-service.yaml lists exactly the router's routes and methods")
+    func specMatchesRouter() async throws {
+        let redis = try await RedisServer.shared
+        let database = try await PostgresCluster.shared.createDatabase()
+        let registered = RouteRecorder()
+        var overrides = quietOverrides()
+        overrides.inspectRouter = { router in registered.record(router.routes.map { "\($0.method) \($0.path)" }) }
+        let app = try await buildApplication(TestArguments(redisURL: redis.url, databaseURL: database), overrides: overrides)
+        try await app.test(.router) { _ in }
+        let routes = registered.all
+        let documented = try OpenAPISpec.operations(file: Self.spec)
+        #expect(routes.contains("GET /subscriptions/{token}"), "the route list is read: \(routes.sorted())")
+        #expect(routes.subtracting(documented).isEmpty, "routed but not in the spec: \(routes.subtracting(documented).sorted())")
+        #expect(documented.subtracting(routes).isEmpty, "in the spec but not routed: \(documented.subtracting(routes).sorted())")
+    }
+
+    @Test("docs/openapi/ticker-service.yaml is valid OpenAPI 3 (openapi-spec-validator)")
+    func specIsValid() throws {
+        let problems = try OpenAPISpec.validationProblems(file: Self.spec)
+        #expect(problems == nil, "\(problems ?? "")")
+    }
+}
