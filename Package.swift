@@ -52,10 +52,18 @@ let package = Package(
         ),
 
         // MARK: Shared libraries
+        // Small helpers every other library uses (backoff, civil dates, redaction); standard library only.
+        .target(
+            name: "SharedBasics",
+            dependencies: [],
+            path: "Shared/Basics",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SharedRedis",
             dependencies: [
                 "CHiredis",
+                "SharedBasics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,6 +75,7 @@ let package = Package(
             name: "SharedPostgres",
             dependencies: [
                 "CLibPQ",
+                "SharedBasics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,13 +85,14 @@ let package = Package(
         ),
         .target(
             name: "BrokerWire",
-            dependencies: [],
+            dependencies: ["SharedBasics"],
             path: "Shared/BrokerWire",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Shared",
             dependencies: [
+                "SharedBasics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,6 +105,7 @@ let package = Package(
             name: "ServiceRuntime",
             dependencies: [
                 "Shared",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -113,6 +124,7 @@ let package = Package(
                 "Shared",
                 "BrokerWire",
                 "ServiceRuntime",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -136,6 +148,7 @@ let package = Package(
                 "Shared",
                 "BrokerWire",
                 "ServiceRuntime",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -202,8 +215,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SharedBasicsTests",
+            dependencies: ["SharedBasics"],
+            path: "Tests/SharedBasicsTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Shared", "SharedBasics", .product(name: "Logging", package: "swift-log")],
             path: "Tests/SharedTests",
             resources: [.copy("Fixtures")],
             swiftSettings: testSwiftSettings

@@ -1,6 +1,7 @@
 import BrokerWire
 import Foundation
 import Logging
+import SharedBasics
 
 /// Why a backfill failed; a struct so that cases can grow.
 struct BackfillError: Error, Sendable, CustomStringConvertible {
@@ -183,7 +184,7 @@ struct InstrumentBackfiller: Sendable {
                 guard transient, attempt < configuration.maxAttempts else {
                     throw BackfillError(.fetchFailed, "after \(attempt) attempt(s): \(error)")
                 }
-                let delay = Self.backoff(attempt: attempt, base: configuration.retryBase)
+                let delay = Backoff(base: configuration.retryBase, cap: .seconds(30)).delay(afterFailures: attempt)
                 logger.warning("Backfill fetch failed, retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"])
                 try await Task.sleep(for: delay)
                 attempt += 1
@@ -206,13 +207,6 @@ struct InstrumentBackfiller: Sendable {
             }
         }
         return ranges
-    }
-
-    /// Capped exponential backoff with full jitter in the upper half: base·2^(n-1), at most 30 s.
-    static func backoff(attempt: Int, base: Duration) -> Duration {
-        let raw = base.backfillSeconds * pow(2, Double(attempt - 1))
-        let capped = min(raw, 30)
-        return .milliseconds(Int64(capped * 1000 * Double.random(in: 0.5...1.0)))
     }
 
     static func seconds(_ duration: Duration) -> Double { duration.backfillSeconds }

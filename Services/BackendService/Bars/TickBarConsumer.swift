@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SharedBasics
 import SharedRedis
 
 /// Builds 1-minute bars from the `{prefix}:ticks` stream with a consumer group (docs/bars.md).
@@ -29,6 +30,9 @@ struct TickBarConsumer: Service {
     let writer: TickBarWriter
     let settings: Settings
     let logger: Logger
+
+    /// After a failed read or write: 200 ms doubling to 5 s (the old `100 << min(n, 6)` ms, capped at 5 s).
+    static let backoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
 
     /// A consumer name unique to this process: `bars-<host>-<pid>`.
     static func defaultConsumerName() -> String {
@@ -74,7 +78,7 @@ struct TickBarConsumer: Service {
                 if let redisError = error as? RedisError, redisError.serverErrorPrefix == "NOGROUP" { groupReady = false }
                 failures += 1
                 logger.error("tick bar consumer failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
-                let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
+                let delay = Self.backoff.delay(afterFailures: failures)
                 do {
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 } catch {

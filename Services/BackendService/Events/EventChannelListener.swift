@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Shared
+import SharedBasics
 import SharedRedis
 
 /// The pub/sub receiver on `{prefix}:events`, so that `redis-cli PUBLISH ticker:nifty:events '{...}'` (seed 001's manual
@@ -40,7 +41,7 @@ struct EventChannelListener: Service {
             } catch {
                 attempt += 1
                 logger.error("Could not subscribe to ticker service events, retrying: \(error)", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(min(5000, 250 * (1 << min(attempt, 5)))))
+                try await Task.sleep(for: EventStreamConsumer.setupBackoff.delay(afterFailures: attempt))
             }
         }
     }

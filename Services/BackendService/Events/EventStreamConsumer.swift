@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import SharedBasics
 import SharedRedis
 
 /// Decodes a payload and hands it to the handler; shared by the three receivers.
@@ -62,6 +63,11 @@ struct EventStreamConsumer: Service {
     var batchSize = 64
     var block: Duration = .seconds(2)
 
+    /// After a failed read: 400 ms doubling to 5 s (the old `200 · 2^min(n, 5)` ms, capped at 5 s).
+    static let readBackoff = Backoff(base: .milliseconds(400), cap: .seconds(5))
+    /// After a failed XGROUP CREATE or SUBSCRIBE: 500 ms doubling to 5 s (the old `250 · 2^min(n, 5)` ms, capped).
+    static let setupBackoff = Backoff(base: .milliseconds(500), cap: .seconds(5))
+
     func run() async throws {
         let stream = channels.eventsStream
         var configured = logger
@@ -97,7 +103,7 @@ struct EventStreamConsumer: Service {
                     if Task.isCancelled { break }
                     failures += 1
                     logger.error("Error reading subscription events: \(error)")
-                    try await Task.sleep(for: .milliseconds(min(5000, 200 * (1 << min(failures, 5)))))
+                    try await Task.sleep(for: Self.readBackoff.delay(afterFailures: failures))
                 }
             }
         }
@@ -112,7 +118,7 @@ struct EventStreamConsumer: Service {
             } catch {
                 attempt += 1
                 logger.error("Could not create consumer group, retrying: \(error)", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(min(5000, 250 * (1 << min(attempt, 5)))))
+                try await Task.sleep(for: Self.setupBackoff.delay(afterFailures: attempt))
             }
         }
     }

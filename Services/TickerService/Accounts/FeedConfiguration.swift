@@ -1,4 +1,5 @@
 import Shared
+import SharedBasics
 
 /// The broker feed's settings: the accounts and the session, tick and history tuning (docs/feed.md).
 struct FeedConfiguration: Sendable {
@@ -17,6 +18,8 @@ struct FeedConfiguration: Sendable {
     var reconnectBaseDelay: Duration = .milliseconds(500)
     /// Reconnect delay cap.
     var reconnectMaxDelay: Duration = .seconds(30)
+    /// The backoff between reconnects: ``reconnectBaseDelay`` doubled per failed attempt up to ``reconnectMaxDelay``.
+    var reconnectBackoff: Backoff { Backoff(base: reconnectBaseDelay, cap: reconnectMaxDelay) }
     /// Smallest delay after a 429 (the broker is asking us to slow down).
     var rateLimitedMinDelay: Duration = .seconds(2)
     /// After a 403 an account is not retried until its credentials change; this is how often the source is re-read.
