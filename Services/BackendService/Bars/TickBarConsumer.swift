@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Shared
 import SharedBasics
 import SharedRedis
 
@@ -110,7 +111,7 @@ struct TickBarConsumer: Service {
         for entry in entries {
             state.unacknowledged.append(entry.id)
             do {
-                let tick = try TickStreamEntry(id: entry.id, fields: entry.fields)
+                let tick = try StreamedTick(id: entry.id, fields: entry.fields)
                 if state.builder.add(tick) { state.flushRequested = true }
             } catch {
                 malformed += 1

@@ -34,8 +34,10 @@ struct UnderlyingPriceResolver: Sendable {
             return nil
         }
         do {
-            let reply = try await redis.send(["HGET", channels.latestQuoteKey(token), "lp"])
-            if let text = reply.string, let price = Double(text), price > 0 { return Price(instrumentToken: token, price: price, source: "quote") }
+            let reply = try await redis.send(["HGET", channels.latestQuoteKey(token), TickStreamEntry.Field.lastPrice])
+            if let text = reply.string, let price = TickPrice(text)?.doubleValue, price > 0 {
+                return Price(instrumentToken: token, price: price, source: "quote")
+            }
         } catch let error as CancellationError {
             throw error
         } catch {
