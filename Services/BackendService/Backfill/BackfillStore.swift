@@ -181,14 +181,6 @@ struct BackfillStore: Sendable {
         )
     }
 
-    /// Creates a job (gap or manual backfill).
-    func createJob(token: Int64, reason: BackfillRequest.Reason) async throws -> Int64 {
-        let rows = try await postgres.query(
-            "INSERT INTO backfill_jobs (instrument_token, reason) VALUES ($1, $2) RETURNING id", [token, reason.rawValue]
-        )
-        return try rows[0].decode(Int64.self, "id")
-    }
-
     /// Jobs left pending or running longer than `olderThan` (their instance died, or the queue was closed): to resume.
     func abandonedJobs(olderThan: Date, limit: Int) async throws -> [(id: Int64, token: Int64, eventTime: Date?)] {
         let rows = try await postgres.query(

@@ -77,7 +77,7 @@ actor SmartSubscriptionManager {
         result.alreadySubscribed = wanted.filter { knownSubscribed[$0] != nil }
 
         if !unknown.isEmpty {
-            MarketMetrics.autoSubscribeAttempt(instruments: unknown.count)
+            MarketMetrics.autoSubscribeAttempt()
             do {
                 let outcome = try await ticker.subscribe(unknown, mode: .full, holder: Self.holder)
                 if let capacityError = outcome.capacityError {
@@ -130,10 +130,5 @@ actor SmartSubscriptionManager {
         }
         result.waited = clock.now - start
         return result
-    }
-
-    /// Forgets cached subscription status (tests).
-    func clearCache() {
-        knownSubscribed.removeAll()
     }
 }

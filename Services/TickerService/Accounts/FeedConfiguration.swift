@@ -80,9 +80,6 @@ struct FeedConfiguration: Sendable {
         }
     }
 
-    /// Total instruments the accounts can stream.
-    var totalCapacity: Int { accounts.reduce(0) { $0 + $1.maxConnections * $1.instrumentsPerConnection } }
-
     /// For `print-config` and the startup log: ids and limits only, never a key or token.
     var redactedSummary: [(key: String, value: String)] {
         [
