@@ -240,6 +240,18 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime",
+                "SharedBasics",
+                "SharedRedis",
+                "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ServiceRuntimeTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "BrokerWireTests",
             dependencies: ["BrokerWire", "TestSupport"],
             path: "Tests/BrokerWireTests",
