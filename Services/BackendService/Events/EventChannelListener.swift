@@ -17,12 +17,12 @@ struct EventChannelListener: Service {
     func run() async throws {
         let channel = channels.eventsChannel
         var configured = logger
-        configured[metadataKey: "channel"] = "\(channel)"
+        configured[metadataKey: LogKey.channel] = "\(channel)"
         let logger = configured
         try await cancelWhenGracefulShutdown {
             let subscription = try await subscribe(logger: logger)
-            logger.info("Subscribed to ticker service events: \(channel)", metadata: ["transport": "pubsub"])
-            logger.info("Subscription event listener started", metadata: ["transport": "pubsub"])
+            logger.info("Subscribed to ticker service events", metadata: [LogKey.transport: "pubsub"])
+            logger.info("Subscription event listener started", metadata: [LogKey.transport: "pubsub"])
             for await message in subscription {
                 let payload = message.string
                 if case .failed(let error) = await intake.accept(payload: payload, source: EventBackfillMetrics.Source.channel) {
@@ -40,7 +40,7 @@ struct EventChannelListener: Service {
                 return try await redis.subscribe(to: [channels.eventsChannel])
             } catch {
                 attempt += 1
-                logger.error("Could not subscribe to ticker service events, retrying: \(error)", metadata: ["attempt": "\(attempt)"])
+                logger.error("Could not subscribe to ticker service events, retrying", metadata: [LogKey.error: "\(error)", LogKey.attempt: "\(attempt)"])
                 try await Task.sleep(for: EventStreamConsumer.setupBackoff.delay(afterFailures: attempt))
             }
         }

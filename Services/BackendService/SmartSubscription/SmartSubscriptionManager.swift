@@ -70,7 +70,7 @@ actor SmartSubscriptionManager {
                 throw error
             } catch {
                 // Subscribing is idempotent per holder, so an unknown status only costs a redundant request.
-                logger.warning("cannot list TickerService's active subscriptions", metadata: ["error": "\(error)"])
+                logger.warning("cannot list TickerService's active subscriptions", metadata: [LogKey.error: "\(error)"])
             }
             unknown = wanted.filter { knownSubscribed[$0] == nil }
         }
@@ -99,9 +99,9 @@ actor SmartSubscriptionManager {
             if !result.failed.isEmpty {
                 MarketMetrics.autoSubscribeFailure()
                 logger.warning(
-                    "auto-subscription failed", metadata: ["failed": "\(result.failed.count)", "error": "\(result.error ?? "not confirmed")"])
+                    "auto-subscription failed", metadata: [LogKey.failed: "\(result.failed.count)", LogKey.error: "\(result.error ?? "not confirmed")"])
             } else {
-                logger.info("auto-subscribed", metadata: ["instruments": "\(result.newlySubscribed.count)", "holder": "\(Self.holder)"])
+                logger.info("auto-subscribed", metadata: [LogKey.instruments: "\(result.newlySubscribed.count)", LogKey.holder: "\(Self.holder)"])
             }
         }
 
@@ -122,7 +122,7 @@ actor SmartSubscriptionManager {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                logger.warning("checking for stored bars failed", metadata: ["error": "\(error)"])
+                logger.warning("checking for stored bars failed", metadata: [LogKey.error: "\(error)"])
             }
             let remaining = deadline - clock.now
             guard remaining > .zero else { break }
