@@ -17,8 +17,9 @@ struct StreamedTick: Sendable, Equatable {
 
     typealias Malformed = TickStreamEntry.Malformed
 
-    /// The optional fields bars read; the rest of an entry is not parsed.
-    static let decodedFields: TickStreamEntry.FieldSet = [.volume, .openInterest, .exchangeTimestamp, .lastTradeTime, .receivedAtMillis]
+    /// The optional fields bars always read; `ltt` and `rt` are read only when an earlier time field is missing, and the
+    /// rest of an entry is not parsed.
+    static let decodedFields: TickStreamEntry.FieldSet = [.volume, .openInterest, .exchangeTimestamp]
 
     /// Decodes an entry.
     /// - Parameters:
@@ -33,11 +34,12 @@ struct StreamedTick: Sendable, Equatable {
         streamSequence = sequence
         cumulativeVolume = entry.volume
         openInterest = entry.openInterest
+        typealias Field = TickStreamEntry.Field
         if let seconds = entry.exchangeTimestamp, seconds > 0 {
             epochSeconds = seconds
-        } else if let seconds = entry.lastTradeTime, seconds > 0 {
+        } else if let seconds = try TickStreamEntry.integer(Field.lastTradeTime, in: fields), seconds > 0 {
             epochSeconds = seconds
-        } else if let received = entry.receivedAtMillis, received > 0 {
+        } else if let received = try TickStreamEntry.integer(Field.receivedAtMillis, in: fields), received > 0 {
             epochSeconds = received / 1000
         } else {
             epochSeconds = millis / 1000

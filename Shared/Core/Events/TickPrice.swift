@@ -22,31 +22,36 @@ public struct TickPrice: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - text: The decimal text, e.g. `24512.35`.
     public init?(_ text: some StringProtocol) {
+        // Native strings are contiguous UTF-8: parse the bytes in place (this runs for every price a consumer reads).
+        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.parse) ?? Array(text.utf8).withUnsafeBufferPointer(Self.parse)
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> TickPrice? {
         var units: Int64 = 0
         var places = -1
-        var negative = false
         var digits = 0
-        for (index, byte) in text.utf8.enumerated() {
-            switch byte {
-            case UInt8(ascii: "-") where index == 0:
-                negative = true
-            case UInt8(ascii: ".") where places < 0 && digits > 0:
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "."), places < 0, digits > 0 {
                 places = 0
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let (shifted, overflow) = units.multipliedReportingOverflow(by: 10)
-                guard !overflow else { return nil }
-                let (sum, overflowAdd) = shifted.addingReportingOverflow(Int64(byte &- UInt8(ascii: "0")))
-                guard !overflowAdd else { return nil }
-                units = sum
-                digits += 1
-                if places >= 0 { places += 1 }
-            default:
-                return nil
+                continue
             }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (shifted, overflow) = units.multipliedReportingOverflow(by: 10)
+            let (sum, overflowAdd) = shifted.addingReportingOverflow(Int64(byte &- UInt8(ascii: "0")))
+            guard !overflow, !overflowAdd else { return nil }
+            units = sum
+            digits += 1
+            if places >= 0 { places += 1 }
         }
         guard digits > 0, places != 0, places <= 9 else { return nil }
-        self.units = negative ? -units : units
-        self.decimalPlaces = Swift.max(places, 0)
+        return TickPrice(units: negative ? -units : units, decimalPlaces: Swift.max(places, 0))
     }
 
     private static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]

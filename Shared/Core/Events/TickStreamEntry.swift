@@ -65,25 +65,45 @@ public struct TickStreamEntry: Sendable, Hashable {
 
     /// The field names, each written in one place.
     public enum Field {
+        /// `tk`.
         public static let instrumentToken = "tk"
+        /// `m`.
         public static let mode = "m"
+        /// `lp`.
         public static let lastPrice = "lp"
+        /// `rt`.
         public static let receivedAtMillis = "rt"
+        /// `ltq`.
         public static let lastTradedQuantity = "ltq"
+        /// `atp`.
         public static let averageTradedPrice = "atp"
+        /// `v`.
         public static let volume = "v"
+        /// `tbq`.
         public static let totalBuyQuantity = "tbq"
+        /// `tsq`.
         public static let totalSellQuantity = "tsq"
+        /// `o`.
         public static let open = "o"
+        /// `h`.
         public static let high = "h"
+        /// `l`.
         public static let low = "l"
+        /// `c`.
         public static let close = "c"
+        /// `ch`.
         public static let change = "ch"
+        /// `ltt`.
         public static let lastTradeTime = "ltt"
+        /// `oi`.
         public static let openInterest = "oi"
+        /// `oih`.
         public static let openInterestDayHigh = "oih"
+        /// `oil`.
         public static let openInterestDayLow = "oil"
+        /// `ets`.
         public static let exchangeTimestamp = "ets"
+        /// `d`.
         public static let depth = "d"
 
         /// Every field an entry may carry, in the order they are written (so a mode downgrade can clear the rest).
@@ -156,23 +176,41 @@ extension TickStreamEntry {
         ///   - rawValue: The bits.
         public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+        /// Read ``TickStreamEntry/mode``.
         public static let mode = FieldSet(rawValue: 1 << 0)
+        /// Read ``TickStreamEntry/receivedAtMillis``.
         public static let receivedAtMillis = FieldSet(rawValue: 1 << 1)
+        /// Read ``TickStreamEntry/lastTradedQuantity``.
         public static let lastTradedQuantity = FieldSet(rawValue: 1 << 2)
+        /// Read ``TickStreamEntry/averageTradedPrice``.
         public static let averageTradedPrice = FieldSet(rawValue: 1 << 3)
+        /// Read ``TickStreamEntry/volume``.
         public static let volume = FieldSet(rawValue: 1 << 4)
+        /// Read ``TickStreamEntry/totalBuyQuantity``.
         public static let totalBuyQuantity = FieldSet(rawValue: 1 << 5)
+        /// Read ``TickStreamEntry/totalSellQuantity``.
         public static let totalSellQuantity = FieldSet(rawValue: 1 << 6)
+        /// Read ``TickStreamEntry/open``.
         public static let open = FieldSet(rawValue: 1 << 7)
+        /// Read ``TickStreamEntry/high``.
         public static let high = FieldSet(rawValue: 1 << 8)
+        /// Read ``TickStreamEntry/low``.
         public static let low = FieldSet(rawValue: 1 << 9)
+        /// Read ``TickStreamEntry/close``.
         public static let close = FieldSet(rawValue: 1 << 10)
+        /// Read ``TickStreamEntry/change``.
         public static let change = FieldSet(rawValue: 1 << 11)
+        /// Read ``TickStreamEntry/lastTradeTime``.
         public static let lastTradeTime = FieldSet(rawValue: 1 << 12)
+        /// Read ``TickStreamEntry/openInterest``.
         public static let openInterest = FieldSet(rawValue: 1 << 13)
+        /// Read ``TickStreamEntry/openInterestDayHigh``.
         public static let openInterestDayHigh = FieldSet(rawValue: 1 << 14)
+        /// Read ``TickStreamEntry/openInterestDayLow``.
         public static let openInterestDayLow = FieldSet(rawValue: 1 << 15)
+        /// Read ``TickStreamEntry/exchangeTimestamp``.
         public static let exchangeTimestamp = FieldSet(rawValue: 1 << 16)
+        /// Read ``TickStreamEntry/depth``.
         public static let depth = FieldSet(rawValue: 1 << 17)
         /// Every optional field.
         public static let all = FieldSet(rawValue: (1 << 18) - 1)
@@ -191,9 +229,8 @@ extension TickStreamEntry {
         guard let price = TickPrice(rawPrice), price.units >= 0 else { throw Malformed(reason: "lp '\(rawPrice)' is not a price") }
         self.init(instrumentToken: token, mode: nil, lastPrice: price, receivedAtMillis: nil)
         func integer(_ bit: FieldSet, _ name: String) throws(Malformed) -> Int64? {
-            guard decoding.contains(bit), let text = fields[name], !text.isEmpty else { return nil }
-            guard let value = Int64(text) else { throw Malformed(reason: "\(name) '\(text)' is not an integer") }
-            return value
+            guard decoding.contains(bit) else { return nil }
+            return try Self.integer(name, in: fields)
         }
         func decimal(_ bit: FieldSet, _ name: String) throws(Malformed) -> TickPrice? {
             guard decoding.contains(bit), let text = fields[name], !text.isEmpty else { return nil }
@@ -224,6 +261,20 @@ extension TickStreamEntry {
             guard let depth = TickDepth(json: text) else { throw Malformed(reason: "d is not a depth object") }
             self.depth = depth
         }
+    }
+}
+
+extension TickStreamEntry {
+    /// Reads one integer field, for a reader that looks at a field only when another is missing.
+    /// - Parameters:
+    ///   - name: The field, e.g. ``Field/lastTradeTime``.
+    ///   - fields: The entry's field/value pairs.
+    /// - Returns: The value; nil when the field is absent or empty.
+    /// - Throws: ``Malformed`` when the field is not an integer.
+    public static func integer(_ name: String, in fields: [String: String]) throws(Malformed) -> Int64? {
+        guard let text = fields[name], !text.isEmpty else { return nil }
+        guard let value = Int64(text) else { throw Malformed(reason: "\(name) '\(text)' is not an integer") }
+        return value
     }
 }
 
