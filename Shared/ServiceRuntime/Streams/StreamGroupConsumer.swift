@@ -323,9 +323,14 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
 
 /// The metadata keys of ``StreamGroupConsumer``'s log lines.
 public enum StreamConsumerLogKey {
+    /// The error of a failed read, claim, handler call or acknowledgement.
     public static let error = "error"
+    /// How many failures in a row.
     public static let attempt = "attempt"
+    /// A stream entry's id.
     public static let entryID = "entry_id"
+    /// How often the group delivered an entry.
     public static let deliveries = "deliveries"
+    /// How many entries.
     public static let count = "count"
 }
