@@ -52,10 +52,18 @@ let package = Package(
         ),
 
         // MARK: Shared libraries
+        // Small helpers every other library uses (backoff, civil dates, redaction); standard library only.
+        .target(
+            name: "SharedBasics",
+            dependencies: [],
+            path: "Shared/Basics",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SharedRedis",
             dependencies: [
                 "CHiredis",
+                "SharedBasics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,6 +75,7 @@ let package = Package(
             name: "SharedPostgres",
             dependencies: [
                 "CLibPQ",
+                "SharedBasics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,13 +91,14 @@ let package = Package(
         ),
         .target(
             name: "BrokerWire",
-            dependencies: ["SharedJSON"],
+            dependencies: ["SharedBasics", "SharedJSON"],
             path: "Shared/BrokerWire",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Shared",
             dependencies: [
+                "SharedBasics",
                 "SharedJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,6 +112,7 @@ let package = Package(
             name: "ServiceRuntime",
             dependencies: [
                 "Shared",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -132,6 +143,7 @@ let package = Package(
                 "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 "TickerAPIModel",
@@ -157,6 +169,7 @@ let package = Package(
                 "SharedJSON",
                 "BrokerWire",
                 "ServiceRuntime",
+                "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -233,8 +246,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SharedBasicsTests",
+            dependencies: ["SharedBasics"],
+            path: "Tests/SharedBasicsTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Shared", "SharedBasics", .product(name: "Logging", package: "swift-log")],
             path: "Tests/SharedTests",
             resources: [.copy("Fixtures")],
             swiftSettings: testSwiftSettings
@@ -249,6 +268,18 @@ let package = Package(
             name: "PostgresTests",
             dependencies: ["SharedPostgres", "TestSupport"],
             path: "Tests/PostgresTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime",
+                "SharedBasics",
+                "SharedRedis",
+                "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ServiceRuntimeTests",
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -1,6 +1,8 @@
 // Kite's instruments dump (`GET /instruments`): the row type and a CSV writer/parser for its exact columns.
 // Foundation-free like the rest of BrokerWire; the dump is ~10 MB, so writing and parsing work on UTF-8 bytes.
 
+import SharedBasics
+
 /// A calendar date as Kite writes it in the dump's `expiry` column (`yyyy-mm-dd`), with no time zone.
 public struct KiteCalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The year, e.g. 2025.
@@ -37,28 +39,13 @@ public struct KiteCalendarDate: Sendable, Hashable, Comparable, CustomStringConv
     /// - Parameters:
     ///   - daysSinceEpoch: Days since 1970-01-01 (negative before it).
     public init(daysSinceEpoch: Int) {
-        // Howard Hinnant's civil_from_days.
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+        let date = CivilDate(daysSinceEpoch: daysSinceEpoch)
+        self.init(year: date.year, month: date.month, day: date.day)
     }
 
     /// Days since 1970-01-01.
     public var daysSinceEpoch: Int {
-        // Howard Hinnant's days_from_civil.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate(year: year, month: month, day: day).daysSinceEpoch
     }
 
     /// ISO weekday: 1 = Monday ... 7 = Sunday.

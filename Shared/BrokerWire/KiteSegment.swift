@@ -35,15 +35,30 @@ public enum KiteSegment: UInt8, Sendable, CaseIterable {
         self.init(rawValue: UInt8(truncatingIfNeeded: token & 0xff))
     }
 
+    /// How many decimal places a raw wire price carries: 7 for CDS, 4 for BCD and NCO, otherwise 2.
+    @inlinable
+    public var priceDecimalPlaces: Int {
+        switch self {
+        case .cds: 7
+        case .bcd, .nco: 4
+        default: 2
+        }
+    }
+
     /// The number a raw wire price is divided by to get the price: 10,000,000 for CDS, 10,000 for BCD and NCO,
-    /// otherwise 100.
+    /// otherwise 100 (10 to the power of ``priceDecimalPlaces``).
     @inlinable
     public var priceDivisor: Double {
-        switch self {
-        case .cds: 10_000_000
-        case .bcd, .nco: 10_000
-        default: 100
-        }
+        Self.priceDivisor(decimalPlaces: priceDecimalPlaces)
+    }
+
+    /// The decimal places of any token's prices, including tokens whose low byte is not a known segment
+    /// (those use 2, as `ticker.py` does).
+    /// - Parameters:
+    ///   - token: A Kite instrument token.
+    @inlinable
+    public static func priceDecimalPlaces(forToken token: UInt32) -> Int {
+        KiteSegment(token: token)?.priceDecimalPlaces ?? 2
     }
 
     /// The price divisor for any token, including tokens whose low byte is not a known segment
@@ -52,9 +67,14 @@ public enum KiteSegment: UInt8, Sendable, CaseIterable {
     ///   - token: A Kite instrument token.
     @inlinable
     public static func priceDivisor(forToken token: UInt32) -> Double {
-        switch token & 0xff {
-        case 3: 10_000_000
-        case 6, 12: 10_000
+        priceDivisor(decimalPlaces: priceDecimalPlaces(forToken: token))
+    }
+
+    @inlinable
+    static func priceDivisor(decimalPlaces: Int) -> Double {
+        switch decimalPlaces {
+        case 7: 10_000_000
+        case 4: 10_000
         default: 100
         }
     }

@@ -1,6 +1,7 @@
 import CLibPQ
 import Foundation
 import Logging
+import SharedBasics
 import Synchronization
 
 /// Owner of one `PGconn` (and its `PGcancel`): the only `@unchecked Sendable` type in this module.

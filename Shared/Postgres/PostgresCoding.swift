@@ -1,4 +1,5 @@
 import Foundation
+import SharedBasics
 
 /// A value that can be bound as a text-format query parameter or written by `COPY`.
 ///
@@ -301,7 +302,8 @@ enum PostgresTimestamp {
         var days = micros / microsPerDay
         var rest = micros % microsPerDay
         if rest < 0 { rest += microsPerDay; days -= 1 }
-        let (year, month, day) = civil(fromDays: days)
+        let date = CivilDate(daysSinceEpoch: Int(days))
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         let seconds = rest / 1_000_000
         let fraction = rest % 1_000_000
         func pad(_ value: Int64, _ width: Int) { appendDecimal(magnitude: UInt64(value), to: &buffer, minimumDigits: width) }
@@ -345,7 +347,7 @@ enum PostgresTimestamp {
               expect(UInt8(ascii: "-")), let day = number(maxDigits: 2), (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         if bc { year = 1 - year }
-        var micros = days(fromCivil: year, month, day) * microsPerDay
+        var micros = Int64(CivilDate(year: Int(year), month: Int(month), day: Int(day)).daysSinceEpoch) * microsPerDay
         if index == bytes.count { return Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
         guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T") else { return nil }
         index += 1
@@ -390,28 +392,5 @@ enum PostgresTimestamp {
         }
         guard index == bytes.count else { return nil }
         return Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
-    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
     }
 }

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import SharedBasics
 
 /// How to reach PostgreSQL and how many connections to keep.
 ///
@@ -157,40 +158,5 @@ struct ConnectionOptions: Sendable {
         var text = "host=\(host) port=\(port) dbname=\(dbname)"
         if let user { text += " user=\(user)" }
         return text
-    }
-}
-
-/// Keeps passwords out of messages that quote parts of a connection string.
-enum Redaction {
-    /// Replaces anything that looks like the password of `connectionString` in `text` with `***`.
-    static func scrub(_ text: String, connectionString: String, password: String? = nil, minimumLength: Int = 1) -> String {
-        var secrets: [String] = []
-        if let password, !password.isEmpty { secrets.append(password) }
-        // URL form: scheme://user:password@host
-        if let schemeEnd = connectionString.range(of: "://") {
-            let rest = connectionString[schemeEnd.upperBound...]
-            if let at = rest.firstIndex(of: "@") {
-                let userInfo = rest[..<at]
-                if let colon = userInfo.firstIndex(of: ":") {
-                    secrets.append(String(userInfo[userInfo.index(after: colon)...]))
-                }
-            }
-        }
-        // key=value form and URL query: password=secret
-        var search = connectionString[...]
-        while let range = search.range(of: "password=") {
-            let tail = search[range.upperBound...]
-            let end = tail.firstIndex(where: { $0 == " " || $0 == "&" || $0 == "\t" || $0 == "\n" }) ?? tail.endIndex
-            var secret = String(tail[..<end])
-            if secret.hasPrefix("'") { secret.removeFirst() }
-            if secret.hasSuffix("'") { secret.removeLast() }
-            secrets.append(secret)
-            search = tail[end...]
-        }
-        var result = text
-        for secret in secrets where secret.count >= minimumLength {
-            result = result.replacingOccurrences(of: secret, with: "***")
-        }
-        return result
     }
 }

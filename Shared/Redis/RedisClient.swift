@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import SharedBasics
 import Synchronization
 
 /// A Redis client over hiredis: one connection, commands run one at a time in FIFO order.
@@ -180,7 +181,7 @@ public final class RedisClient: Sendable {
                 guard error.code == .connectionFailed, attempt < configuration.reconnectAttempts, !closed.load(ordering: .acquiring) else {
                     throw error
                 }
-                let delay = Backoff.delay(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay)
+                let delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
                 logger.warning(
                     "redis connect failed, retrying",
                     metadata: [RedisLogKey.attempt: "\(attempt)", RedisLogKey.delayMS: "\(delay.milliseconds)", RedisLogKey.error: "\(error.message)"]
@@ -191,14 +192,5 @@ public final class RedisClient: Sendable {
                 throw RedisError(.closed, message: "redis at \(configuration.address): client is closed")
             }
         }
-    }
-}
-
-/// Capped exponential backoff with jitter ("equal jitter": half fixed, half random).
-enum Backoff {
-    static func delay(attempt: Int, base: Duration, max: Duration) -> Duration {
-        let exponent = Swift.min(attempt - 1, 20)
-        let raw = Swift.min(base * (1 << exponent), max)
-        return raw / 2 + raw / 2 * Double.random(in: 0...1)
     }
 }

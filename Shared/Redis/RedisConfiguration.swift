@@ -1,3 +1,5 @@
+import SharedBasics
+
 /// Where and how to connect to Redis.
 ///
 /// Built from a URL of the form `redis://[[username]:password@]host[:port][/database]`:
@@ -24,6 +26,9 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var reconnectBaseDelay: Duration = .milliseconds(100)
     /// Upper bound for the delay between attempts.
     public var reconnectMaxDelay: Duration = .seconds(2)
+
+    /// The backoff between connection attempts: ``reconnectBaseDelay`` doubled per attempt up to ``reconnectMaxDelay``.
+    var reconnectBackoff: Backoff { Backoff(base: reconnectBaseDelay, cap: reconnectMaxDelay) }
 
     /// Parses a `redis://` URL.
     /// - Parameters:

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import SharedBasics
 import Synchronization
 
 /// A message received on a subscribed pub/sub channel.
@@ -124,7 +125,7 @@ final class SubscriptionCore: Sendable {
             } catch let error as RedisError {
                 let retryable = error.code == .connectionFailed || error.code == .io || error.code == .timeout
                 if !retryable || attempts.map({ attempt >= $0 }) == true { throw error }
-                let delay = Backoff.delay(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay)
+                let delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
                 logger.warning(
                     "redis subscribe failed, retrying",
                     metadata: [RedisLogKey.attempt: "\(attempt)", RedisLogKey.delayMS: "\(delay.milliseconds)", RedisLogKey.error: "\(error.message)"]

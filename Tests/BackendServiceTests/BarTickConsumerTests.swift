@@ -106,7 +106,7 @@ struct BarTickConsumerTests {
         let entries = try await fixture.redis.xreadgroup(group: "backend-bars", consumer: "crashed", streams: [stream], count: 100, block: nil)
         #expect(entries.count == 8)
         var partial = MinuteBarBuilder()
-        for entry in entries.prefix(4) { partial.add(try TickStreamEntry(id: entry.id, fields: entry.fields)) }
+        for entry in entries.prefix(4) { partial.add(try StreamedTick(id: entry.id, fields: entry.fields)) }
         _ = try await TickBarWriter(postgres: fixture.postgres).write(partial.dirtyBars())
         #expect(try await fixture.pendingCount() == 8)
 
@@ -123,10 +123,10 @@ struct BarTickConsumerTests {
 
         // Rebuilding everything once more from the same entries (a second redelivery) still gives the same bars.
         var full = MinuteBarBuilder()
-        for entry in entries { full.add(try TickStreamEntry(id: entry.id, fields: entry.fields)) }
+        for entry in entries { full.add(try StreamedTick(id: entry.id, fields: entry.fields)) }
         _ = try await TickBarWriter(postgres: fixture.postgres).write(full.dirtyBars())
         var reversed = MinuteBarBuilder()
-        for entry in entries.reversed() { reversed.add(try TickStreamEntry(id: entry.id, fields: entry.fields)) }
+        for entry in entries.reversed() { reversed.add(try StreamedTick(id: entry.id, fields: entry.fields)) }
         _ = try await TickBarWriter(postgres: fixture.postgres).write(reversed.dirtyBars())
         #expect(try await fixture.bar(token, m) == expectedFirst)
         #expect(try await fixture.bar(token, m + 60) == expectedSecond)
@@ -152,7 +152,7 @@ struct BarTickConsumerTests {
         await fixture.close()
     }
 
-    @Test("TickStreamEntry decodes docs/feed.md's example entry and the ltp form")
+    @Test("StreamedTick decodes docs/feed.md's example entry and the ltp form")
     func decodesDocumentedEntry() throws {
         let documented = """
             tk 408065 m full lp 1523.45 rt 1732262400123 ltq 12 atp 1519.80 v 120034 tbq 5100 tsq 4800 o 1510.00 \
@@ -165,7 +165,7 @@ struct BarTickConsumerTests {
             fields[parts[position]] = parts[position + 1]
             position += 2
         }
-        let entry = try TickStreamEntry(id: "1732262400124-3", fields: fields)
+        let entry = try StreamedTick(id: "1732262400124-3", fields: fields)
         #expect(entry.instrumentToken == 408_065)
         #expect(entry.lastPrice == 1523.45)
         #expect(entry.cumulativeVolume == 120_034)
@@ -174,13 +174,13 @@ struct BarTickConsumerTests {
         #expect(entry.minuteStart == 1_732_262_400)
         #expect(entry.streamMillis == 1_732_262_400_124 && entry.streamSequence == 3)
 
-        let ltp = try TickStreamEntry(id: "1732262461000-0", fields: ["tk": "256265", "m": "ltp", "lp": "24510.35", "rt": "1732262460999"])
+        let ltp = try StreamedTick(id: "1732262461000-0", fields: ["tk": "256265", "m": "ltp", "lp": "24510.35", "rt": "1732262460999"])
         #expect(ltp.cumulativeVolume == nil && ltp.openInterest == nil)
         #expect(ltp.epochSeconds == 1_732_262_460)
 
-        #expect(throws: TickStreamEntry.Malformed.self) { try TickStreamEntry(id: "1-0", fields: ["tk": "1"]) }
-        #expect(throws: TickStreamEntry.Malformed.self) { try TickStreamEntry(id: "1-0", fields: ["tk": "-4", "lp": "1"]) }
-        #expect(throws: TickStreamEntry.Malformed.self) { try TickStreamEntry(id: "nope", fields: ["tk": "1", "lp": "1"]) }
+        #expect(throws: StreamedTick.Malformed.self) { try StreamedTick(id: "1-0", fields: ["tk": "1"]) }
+        #expect(throws: StreamedTick.Malformed.self) { try StreamedTick(id: "1-0", fields: ["tk": "-4", "lp": "1"]) }
+        #expect(throws: StreamedTick.Malformed.self) { try StreamedTick(id: "nope", fields: ["tk": "1", "lp": "1"]) }
     }
 
     @Test("the bar builder's order keys sort like the ticks")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import SharedBasics
 import Testing
 
 @Suite("Configuration")

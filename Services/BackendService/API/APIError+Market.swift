@@ -40,7 +40,8 @@ extension APIError {
             throw error
         } catch {
             count("error")
-            logger.error("\(endpoint) failed", metadata: ["error": "\(error)"])
+            // `endpoint` is a constant name per call site ("bars", ...), so the message stays one string per endpoint.
+            logger.error("\(endpoint) failed", metadata: [LogKey.error: "\(error)"])
             throw APIError(.serviceUnavailable, .unavailable, message)
         }
     }

@@ -34,7 +34,7 @@ struct BackfillJobLeases: Service {
     }
 
     func run() async throws {
-        logger.info("Backfill job lease taken", metadata: ["lease": "\(instance)"])
+        logger.info("Backfill job lease taken", metadata: [LogKey.lease: "\(instance)"])
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await renewAndAdopt()
@@ -43,13 +43,13 @@ struct BackfillJobLeases: Service {
         }
         do {
             try await store.release(instance: instance)
-            logger.info("Backfill job lease released", metadata: ["lease": "\(instance)"])
+            logger.info("Backfill job lease released", metadata: [LogKey.lease: "\(instance)"])
         } catch {
             // The lease then expires by itself and the jobs are adopted after leaseTTL. Cancelled (rather than asked to
             // stop) means the whole process is being torn down: nothing to warn about.
             logger.log(
                 level: Task.isCancelled ? .debug : .warning, "Backfill job lease not released",
-                metadata: ["lease": "\(instance)", "error": "\(error)"]
+                metadata: [LogKey.lease: "\(instance)", LogKey.error: "\(error)"]
             )
         }
     }
@@ -67,13 +67,13 @@ struct BackfillJobLeases: Service {
         } catch where Task.isCancelled {
             return
         } catch {
-            logger.warning("Backfill job lease heartbeat failed", metadata: ["lease": "\(instance)", "error": "\(error)"])
+            logger.warning("Backfill job lease heartbeat failed", metadata: [LogKey.lease: "\(instance)", LogKey.error: "\(error)"])
         }
     }
 
     private func enqueue(_ jobs: [OpenBackfillJob]) {
         EventBackfillMetrics.jobsAdopted(jobs.count)
-        logger.info("Resuming backfill jobs left open by another process", metadata: ["jobs": "\(jobs.count)"])
+        logger.info("Resuming backfill jobs left open by another process", metadata: [LogKey.jobs: "\(jobs.count)"])
         for job in jobs {
             var request = BackfillRequest(token: job.token, reason: job.reason, wantsTail: true, jobIDs: [job.id])
             if let time = job.eventTime { request.eventTimestamps = [time.timeIntervalSince1970] }

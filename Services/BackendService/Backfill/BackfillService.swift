@@ -13,7 +13,7 @@ struct BackfillService: Service {
     let logger: Logger
 
     func run() async throws {
-        logger.info("Backfill workers started", metadata: ["concurrency": "\(concurrency)"])
+        logger.info("Backfill workers started", metadata: [LogKey.concurrency: "\(concurrency)"])
         await cancelWhenGracefulShutdown {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in

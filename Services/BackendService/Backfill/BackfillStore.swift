@@ -120,7 +120,7 @@ struct BackfillStore: Sendable {
             SELECT token, min(minute) AS gap_start, max(minute) AS gap_end, count(*) AS minutes
             FROM islands GROUP BY token, grp ORDER BY token, gap_start
             """,
-            [Self.arrayLiteral(tokens), from, to, mode == .always]
+            [PostgresArrayLiteral.bigints(tokens), from, to, mode == .always]
         )
         return try rows.map { row in
             BarGap(
@@ -168,7 +168,7 @@ struct BackfillStore: Sendable {
         guard !ids.isEmpty else { return }
         try await postgres.execute(
             "UPDATE backfill_jobs SET status = 'running', attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-            [Self.arrayLiteral(ids)]
+            [PostgresArrayLiteral.bigints(ids)]
         )
     }
 
@@ -177,7 +177,7 @@ struct BackfillStore: Sendable {
         guard !ids.isEmpty else { return }
         try await postgres.execute(
             "UPDATE backfill_jobs SET status = $2, bars_written = $3, last_error = $4, finished_at = now() WHERE id = ANY($1::bigint[])",
-            [Self.arrayLiteral(ids), status, barsWritten, error]
+            [PostgresArrayLiteral.bigints(ids), status, barsWritten, error]
         )
     }
 
@@ -251,11 +251,6 @@ struct BackfillStore: Sendable {
             """,
             [id, progress.instrumentsTotal, progress.instrumentsDone, progress.gapsFound, progress.barsWritten, progress.failures, progress.error]
         )
-    }
-
-    /// `{1,2,3}`: a bigint[] bound as text (the driver binds text parameters).
-    static func arrayLiteral(_ values: [Int64]) -> String {
-        "{" + values.map(String.init).joined(separator: ",") + "}"
     }
 }
 

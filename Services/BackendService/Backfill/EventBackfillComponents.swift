@@ -61,9 +61,9 @@ struct EventBackfillComponents: Sendable {
         let board = BackfillProgressBoard()
         let store = BackfillStore(postgres: postgres)
         var backfillLogger = logger
-        backfillLogger[metadataKey: "component"] = "backfill"
+        backfillLogger[metadataKey: LogKey.component] = "backfill"
         var eventsLogger = logger
-        eventsLogger[metadataKey: "component"] = "events"
+        eventsLogger[metadataKey: LogKey.component] = "events"
         let backfiller = InstrumentBackfiller(
             source: candles, store: store, calendar: SessionCalendar(mode: configuration.session), configuration: configuration,
             tickerLookup: tickerLookup, logger: backfillLogger

@@ -1,6 +1,7 @@
 import BrokerWire
 import Foundation
 import Logging
+import SharedBasics
 
 /// Why a backfill failed; a struct so that cases can grow.
 struct BackfillError: Error, Sendable, CustomStringConvertible {
@@ -43,19 +44,19 @@ struct InstrumentBackfiller: Sendable {
     func run(_ request: BackfillRequest) async -> (BackfillOutcome, fetched: Bool) {
         let started = ContinuousClock.now
         var logger = logger
-        logger[metadataKey: "instrument_token"] = "\(request.token)"
-        logger[metadataKey: "reason"] = "\(request.reason.rawValue)"
+        logger[metadataKey: LogKey.instrumentToken] = "\(request.token)"
+        logger[metadataKey: LogKey.reason] = "\(request.reason.rawValue)"
         try? await store.startJobs(request.jobIDs)
         var fetched = false
         let outcome: BackfillOutcome
         var written = 0
         do {
             let (exchange, symbol) = try await resolve(request)
-            if let symbol { logger[metadataKey: "tradingsymbol"] = "\(symbol)" }
+            if let symbol { logger[metadataKey: LogKey.tradingsymbol] = "\(symbol)" }
             let windows = try await windows(for: request, exchange: exchange)
             if windows.isEmpty {
                 outcome = .nothingToDo
-                logger.info("No backfill needed for \(request.token)")
+                logger.info("No backfill needed")
             } else {
                 for window in windows {
                     let candles = try await fetchWithRetry(token: request.token, window: window, logger: logger)
@@ -73,8 +74,8 @@ struct InstrumentBackfiller: Sendable {
                 outcome = .success(bars: written)
                 EventBackfillMetrics.bars(written)
                 logger.info(
-                    "\(request.reason == .subscription ? "Immediate backfill" : "Backfill") completed for \(request.token)",
-                    metadata: ["bars_written": "\(written)", "windows": "\(windows.count)"]
+                    request.reason == .subscription ? "Immediate backfill completed" : "Backfill completed",
+                    metadata: [LogKey.barsWritten: "\(written)", LogKey.windows: "\(windows.count)"]
                 )
             }
         } catch let error where error is CancellationError || Task.isCancelled {
@@ -82,7 +83,7 @@ struct InstrumentBackfiller: Sendable {
             outcome = .cancelled
         } catch {
             outcome = .failed("\(error)")
-            logger.error("\(request.reason == .subscription ? "Immediate backfill" : "Backfill") failed for \(request.token): \(error)")
+            logger.error(request.reason == .subscription ? "Immediate backfill failed" : "Backfill failed", metadata: [LogKey.error: "\(error)"])
         }
         let seconds = Self.seconds(ContinuousClock.now - started)
         switch outcome {
@@ -120,7 +121,9 @@ struct InstrumentBackfiller: Sendable {
             throw error
         } catch {
             // TickerService unreachable: the session defaults to NSE hours; the broker decides what exists.
-            logger.warning("Instrument lookup failed for \(request.token), using default session: \(error)")
+            logger.warning(
+                "Instrument lookup failed, using default session", metadata: [LogKey.instrumentToken: "\(request.token)", LogKey.error: "\(error)"]
+            )
             return (nil, request.tradingsymbol)
         }
     }
@@ -183,8 +186,8 @@ struct InstrumentBackfiller: Sendable {
                 guard transient, attempt < configuration.maxAttempts else {
                     throw BackfillError(.fetchFailed, "after \(attempt) attempt(s): \(error)")
                 }
-                let delay = Self.backoff(attempt: attempt, base: configuration.retryBase)
-                logger.warning("Backfill fetch failed, retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"])
+                let delay = Backoff(base: configuration.retryBase, cap: .seconds(30)).delay(afterFailures: attempt)
+                logger.warning("Backfill fetch failed, retrying", metadata: [LogKey.attempt: "\(attempt)", LogKey.delay: "\(delay)", LogKey.error: "\(error)"])
                 try await Task.sleep(for: delay)
                 attempt += 1
             }
@@ -206,13 +209,6 @@ struct InstrumentBackfiller: Sendable {
             }
         }
         return ranges
-    }
-
-    /// Capped exponential backoff with full jitter in the upper half: base·2^(n-1), at most 30 s.
-    static func backoff(attempt: Int, base: Duration) -> Duration {
-        let raw = base.backfillSeconds * pow(2, Double(attempt - 1))
-        let capped = min(raw, 30)
-        return .milliseconds(Int64(capped * 1000 * Double.random(in: 0.5...1.0)))
     }
 
     static func seconds(_ duration: Duration) -> Double { duration.backfillSeconds }

@@ -78,7 +78,7 @@ struct PeriodicBackfillService: Service {
     var now: @Sendable () -> Date = { Date() }
 
     func run() async throws {
-        logger.info("Subscription-aware backfill started", metadata: ["interval": "\(configuration.cycleInterval)"])
+        logger.info("Subscription-aware backfill started", metadata: [LogKey.interval: "\(configuration.cycleInterval)"])
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await runCycle()
             do {
@@ -121,8 +121,9 @@ struct PeriodicBackfillService: Service {
         logger.info(
             "Backfill cycle finished",
             metadata: [
-                "token_source": "\(progress.tokenSource)", "instruments": "\(progress.instrumentsChecked)", "gaps": "\(progress.gapsFound)",
-                "bars_written": "\(progress.barsWritten)", "failures": "\(progress.failures)", "outcome": "\(outcome)",
+                LogKey.tokenSource: "\(progress.tokenSource)", LogKey.instruments: "\(progress.instrumentsChecked)",
+                LogKey.gaps: "\(progress.gapsFound)", LogKey.barsWritten: "\(progress.barsWritten)", LogKey.failures: "\(progress.failures)",
+                LogKey.outcome: "\(outcome)",
             ]
         )
         return progress
@@ -137,18 +138,20 @@ struct PeriodicBackfillService: Service {
         } catch {
             tokenSource = "known"
             if Task.isCancelled { return BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource) }
-            logger.warning("TickerService unreachable, backfilling the known subscriptions instead: \(error)")
+            logger.warning("TickerService unreachable, backfilling the known subscriptions instead", metadata: [LogKey.error: "\(error)"])
             do {
                 tokens = try await store.knownActiveTokens(ticksSince: startedAt.addingTimeInterval(-3600))
             } catch {
-                if !Task.isCancelled { logger.error("Backfill cycle failed: could not read the known subscriptions: \(error)") }
+                if !Task.isCancelled {
+                    logger.error("Backfill cycle failed: could not read the known subscriptions", metadata: [LogKey.error: "\(error)"])
+                }
                 return BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource, error: "\(error)")
             }
         }
         var progress = BackfillCycleProgress(startedAt: startedAt, tokenSource: tokenSource, instrumentsChecked: tokens.count)
         progress.runID = try? await store.startRun(tokenSource: tokenSource, total: tokens.count)
         board.begin(progress)
-        logger.info("Backfill cycle started", metadata: ["token_source": "\(tokenSource)", "instruments": "\(tokens.count)"])
+        logger.info("Backfill cycle started", metadata: [LogKey.tokenSource: "\(tokenSource)", LogKey.instruments: "\(tokens.count)"])
 
         var requests: [Int64: BackfillRequest] = [:]
         let currentMinute = Date(timeIntervalSince1970: TimeInterval(SessionCalendar.floorDiv(Int64(startedAt.timeIntervalSince1970), 60) * 60))
@@ -167,7 +170,7 @@ struct PeriodicBackfillService: Service {
             } catch {
                 if Task.isCancelled { break }
                 gapError = "\(error)"
-                logger.error("Gap search failed: \(error)")
+                logger.error("Gap search failed", metadata: [LogKey.error: "\(error)"])
             }
         }
         EventBackfillMetrics.gaps(gapCount)

@@ -25,6 +25,6 @@ enum MarketMetrics {
     static func strikeDistribution(outcome: String) { Counter(label: strikeDistributionRequests, dimensions: [("outcome", outcome)]).increment() }
     /// - Parameter outcome: `ok`, `client_error` or `error`.
     static func bars(outcome: String) { Counter(label: barsRequests, dimensions: [("outcome", outcome)]).increment() }
-    static func autoSubscribeAttempt(instruments: Int) { Counter(label: autoSubscribeAttempts).increment() }
+    static func autoSubscribeAttempt() { Counter(label: autoSubscribeAttempts).increment() }
     static func autoSubscribeFailure() { Counter(label: autoSubscribeFailures).increment() }
 }

@@ -13,7 +13,7 @@ struct TickBar: Sendable, Equatable {
         }
 
         /// The fixed-width text stored in `bars_1m.tick_open_key`/`tick_close_key` (same ordering as `<`).
-        var key: String { TickStreamEntry.orderKey(seconds: seconds, millis: millis, sequence: sequence) }
+        var key: String { StreamedTick.orderKey(seconds: seconds, millis: millis, sequence: sequence) }
     }
 
     var instrumentToken: Int64
@@ -36,7 +36,7 @@ struct TickBar: Sendable, Equatable {
     /// Ticks folded into the bar by this process.
     var ticks: Int
 
-    init(_ tick: TickStreamEntry) {
+    init(_ tick: StreamedTick) {
         let order = Order(seconds: tick.epochSeconds, millis: tick.streamMillis, sequence: tick.streamSequence)
         instrumentToken = tick.instrumentToken
         minuteStart = tick.minuteStart
@@ -53,7 +53,7 @@ struct TickBar: Sendable, Equatable {
         ticks = 1
     }
 
-    mutating func add(_ tick: TickStreamEntry) {
+    mutating func add(_ tick: StreamedTick) {
         let order = Order(seconds: tick.epochSeconds, millis: tick.streamMillis, sequence: tick.streamSequence)
         let price = tick.lastPrice
         if price > high { high = price }
@@ -111,7 +111,7 @@ struct MinuteBarBuilder: Sendable {
     /// Folds in one tick.
     /// - Returns: true when the tick opened a minute newer than any seen so far (a minute closed: time to flush).
     @discardableResult
-    mutating func add(_ tick: TickStreamEntry) -> Bool {
+    mutating func add(_ tick: StreamedTick) -> Bool {
         let key = Key(token: tick.instrumentToken, minute: tick.minuteStart)
         if bars[key] != nil {
             bars[key]!.add(tick)

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
+import Shared
+import SharedBasics
 import SharedRedis
 
 /// Builds 1-minute bars from the `{prefix}:ticks` stream with a consumer group (docs/bars.md).
@@ -30,96 +33,100 @@ struct TickBarConsumer: Service {
     let settings: Settings
     let logger: Logger
 
+    /// After a failed read or write: 200 ms doubling to 5 s (the old `100 << min(n, 6)` ms, capped at 5 s).
+    static let backoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
+
     /// A consumer name unique to this process: `bars-<host>-<pid>`.
     static func defaultConsumerName() -> String {
         "bars-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     func run() async throws {
-        var state = State()
-        var groupReady = false
-        var failures = 0
-        var lastFlush = ContinuousClock.now
-        var lastClaim: ContinuousClock.Instant?
-        let block = min(settings.flushInterval, .milliseconds(500))
-        logger.info("tick bar consumer starting", metadata: ["stream": "\(settings.stream)", "group": "\(settings.group)", "consumer": "\(settings.consumer)"])
+        logger.info("tick bar consumer starting", metadata: [
+            LogKey.stream: "\(settings.stream)", LogKey.group: "\(settings.group)", LogKey.consumer: "\(settings.consumer)",
+        ])
+        let consumer = StreamGroupConsumer(
+            redis: redis,
+            settings: .init(
+                stream: settings.stream, group: settings.group, consumer: settings.consumer, startID: settings.startID, readCount: settings.readCount,
+                block: min(settings.flushInterval, .milliseconds(500)), claimMinIdle: settings.claimIdle,
+                claimEvery: max(settings.claimIdle / 2, .milliseconds(100)), maxClaimedPerLook: settings.maxUnacknowledged,
+                failureBackoff: Self.backoff, claimedCounter: MarketMetrics.ticksClaimed,
+                messages: .init(
+                    failed: "tick bar consumer failed; retrying", groupCreateFailed: "tick bar consumer failed; retrying",
+                    acknowledgeFailed: "tick bar consumer failed; retrying",
+                    claimedEntries: "claimed tick entries left pending by another consumer", stopped: "tick bar consumer stopped"
+                )
+            ),
+            handler: TickBarFolder(writer: writer, settings: settings, logger: logger),
+            logger: logger
+        )
+        await consumer.run()
+    }
+}
 
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if !groupReady {
-                    try await redis.xgroupCreate(settings.stream, group: settings.group, startID: settings.startID, makeStream: true)
-                    groupReady = true
-                }
-                let now = ContinuousClock.now
-                if state.builder.dirtyCount > 0 || !state.unacknowledged.isEmpty,
-                    state.flushRequested || now - lastFlush >= settings.flushInterval || state.unacknowledged.count >= settings.maxUnacknowledged
-                {
-                    try await flush(&state)
-                    lastFlush = ContinuousClock.now
-                } else if state.builder.dirtyCount == 0 && state.unacknowledged.isEmpty {
-                    lastFlush = now
-                }
-                if lastClaim.map({ now - $0 >= max(settings.claimIdle / 2, .milliseconds(100)) }) ?? true {
-                    try await claimAbandoned(&state)
-                    lastClaim = ContinuousClock.now
-                }
-                let entries = try await cancelWhenGracefulShutdown {
-                    try await redis.xreadgroup(group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.readCount, block: block)
-                }
-                fold(entries, into: &state)
-                failures = 0
-            } catch is CancellationError {
-                break
-            } catch {
-                if let redisError = error as? RedisError, redisError.serverErrorPrefix == "NOGROUP" { groupReady = false }
-                failures += 1
-                logger.error("tick bar consumer failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
-                let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
-                do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-                } catch {
-                    break
-                }
-            }
-        }
-        // Best effort: what is not written here stays pending and is claimed after the restart.
-        if !Task.isCancelled, state.builder.dirtyCount > 0 || !state.unacknowledged.isEmpty {
-            do {
-                try await flush(&state)
-            } catch {
-                logger.warning("final tick bar flush failed; the entries stay pending", metadata: ["error": "\(error)"])
-            }
-        }
-        logger.info("tick bar consumer stopped")
+/// Folds tick entries into a ``MinuteBarBuilder`` and writes the open bars in bulk every `flushInterval`, when a new
+/// minute starts and when `maxUnacknowledged` entries are held; the entries folded since the last write are
+/// committed (and so acknowledged) only when the write is.
+struct TickBarFolder: StreamBatchHandler {
+    let writer: TickBarWriter
+    let settings: TickBarConsumer.Settings
+    let logger: Logger
+    var builder = MinuteBarBuilder()
+    /// Entries folded in since the last write.
+    var held: [String] = []
+    var flushRequested = false
+    var lastFlush = ContinuousClock.now
+
+    init(writer: TickBarWriter, settings: TickBarConsumer.Settings, logger: Logger) {
+        self.writer = writer
+        self.settings = settings
+        self.logger = logger
     }
 
-    /// What the loop carries between reads.
-    struct State {
-        var builder = MinuteBarBuilder()
-        var unacknowledged: [String] = []
-        var flushRequested = false
-    }
-
-    func fold(_ entries: [RedisStreamEntry], into state: inout State) {
-        guard !entries.isEmpty else { return }
+    mutating func handle(_ batch: [StreamDelivery]) async throws -> StreamBatchVerdict {
         var malformed = 0
-        for entry in entries {
-            state.unacknowledged.append(entry.id)
+        for delivery in batch {
+            let entry = delivery.entry
+            held.append(entry.id)
             do {
-                let tick = try TickStreamEntry(id: entry.id, fields: entry.fields)
-                if state.builder.add(tick) { state.flushRequested = true }
+                let tick = try StreamedTick(id: entry.id, fields: entry.fields)
+                if builder.add(tick) { flushRequested = true }
             } catch {
                 malformed += 1
-                logger.debug("malformed tick entry skipped", metadata: ["id": "\(entry.id)", "reason": "\(error.reason)"])
+                logger.debug("malformed tick entry skipped", metadata: [LogKey.entryID: "\(entry.id)", LogKey.reason: "\(error.reason)"])
             }
         }
-        MarketMetrics.consumed(entries.count - malformed)
+        MarketMetrics.consumed(batch.count - malformed)
         if malformed > 0 { MarketMetrics.malformed(malformed) }
+        return .none
     }
 
-    /// Writes the changed bars, then acknowledges every entry folded in since the last flush.
-    func flush(_ state: inout State) async throws {
-        let bars = state.builder.dirtyBars()
+    mutating func poll() async throws -> StreamBatchVerdict {
+        let now = ContinuousClock.now
+        let holding = builder.dirtyCount > 0 || !held.isEmpty
+        if holding, flushRequested || now - lastFlush >= settings.flushInterval || held.count >= settings.maxUnacknowledged {
+            let verdict = try await flush()
+            lastFlush = ContinuousClock.now
+            return verdict
+        }
+        if !holding { lastFlush = now }
+        return .none
+    }
+
+    mutating func finish() async -> StreamBatchVerdict {
+        guard builder.dirtyCount > 0 || !held.isEmpty else { return .none }
+        do {
+            return try await flush()
+        } catch {
+            logger.warning("final tick bar flush failed; the entries stay pending", metadata: [LogKey.error: "\(error)"])
+            return .none
+        }
+    }
+
+    /// Writes the changed bars; then every entry folded in since the last write is committed.
+    private mutating func flush() async throws -> StreamBatchVerdict {
+        let bars = builder.dirtyBars()
         do {
             let written = try await writer.write(bars)
             MarketMetrics.written(written)
@@ -127,32 +134,9 @@ struct TickBarConsumer: Service {
             MarketMetrics.flushFailed()
             throw error
         }
-        state.builder.markWritten()
-        state.flushRequested = false
-        var start = 0
-        while start < state.unacknowledged.count {
-            let end = min(start + 10_000, state.unacknowledged.count)
-            try await redis.xack(settings.stream, group: settings.group, ids: Array(state.unacknowledged[start..<end]))
-            start = end
-        }
-        state.unacknowledged.removeAll(keepingCapacity: true)
-    }
-
-    /// Takes over entries other consumers left pending longer than `claimIdle`.
-    func claimAbandoned(_ state: inout State) async throws {
-        var cursor = "0-0"
-        var claimed = 0
-        repeat {
-            let (next, entries) = try await redis.xautoclaim(
-                settings.stream, group: settings.group, consumer: settings.consumer, minIdle: settings.claimIdle, start: cursor, count: settings.readCount
-            )
-            fold(entries, into: &state)
-            claimed += entries.count
-            cursor = next
-        } while cursor != "0-0" && claimed < settings.maxUnacknowledged
-        if claimed > 0 {
-            MarketMetrics.claimed(claimed)
-            logger.info("claimed tick entries left pending by another consumer", metadata: ["count": "\(claimed)"])
-        }
+        builder.markWritten()
+        flushRequested = false
+        defer { held.removeAll(keepingCapacity: true) }
+        return StreamBatchVerdict(succeeded: held)
     }
 }

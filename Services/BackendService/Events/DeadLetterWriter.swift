@@ -24,11 +24,14 @@ struct DeadLetterWriter: Sendable {
             _ = try await redis.xadd(channels.eventsDeadLetterStream, maxLength: maxLength, fields: fields)
             EventBackfillMetrics.deadLetter(source: source, reason: code)
             logger.warning(
-                "Subscription event dead-lettered: \(reason)",
-                metadata: ["source": "\(source)", "code": "\(code)", "stream": "\(channels.eventsDeadLetterStream)", "original_id": "\(originalID ?? "")"]
+                "Subscription event dead-lettered",
+                metadata: [
+                    LogKey.reason: "\(reason)", LogKey.source: "\(source)", LogKey.code: "\(code)", LogKey.stream: "\(channels.eventsDeadLetterStream)",
+                    LogKey.originalID: "\(originalID ?? "")",
+                ]
             )
         } catch {
-            logger.error("Could not dead-letter subscription event: \(error)", metadata: ["source": "\(source)", "reason": "\(reason)"])
+            logger.error("Could not dead-letter subscription event", metadata: [LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.reason: "\(reason)"])
         }
     }
 }

@@ -67,10 +67,6 @@ enum EventBackfillMetrics {
         Counter(label: malformed, dimensions: [("source", source), ("code", code)]).increment()
     }
 
-    static func claimedEntries(_ count: Int) {
-        Counter(label: claimed).increment(by: count)
-    }
-
     static func trigger(reason: String, outcome: String) {
         Counter(label: backfillTriggers, dimensions: [("reason", reason), ("outcome", outcome)]).increment()
     }

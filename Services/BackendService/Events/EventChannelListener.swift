@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Shared
+import SharedBasics
 import SharedRedis
 
 /// The pub/sub receiver on `{prefix}:events`, so that `redis-cli PUBLISH ticker:nifty:events '{...}'` (seed 001's manual
@@ -16,12 +17,12 @@ struct EventChannelListener: Service {
     func run() async throws {
         let channel = channels.eventsChannel
         var configured = logger
-        configured[metadataKey: "channel"] = "\(channel)"
+        configured[metadataKey: LogKey.channel] = "\(channel)"
         let logger = configured
         try await cancelWhenGracefulShutdown {
             let subscription = try await subscribe(logger: logger)
-            logger.info("Subscribed to ticker service events: \(channel)", metadata: ["transport": "pubsub"])
-            logger.info("Subscription event listener started", metadata: ["transport": "pubsub"])
+            logger.info("Subscribed to ticker service events", metadata: [LogKey.transport: "pubsub"])
+            logger.info("Subscription event listener started", metadata: [LogKey.transport: "pubsub"])
             for await message in subscription {
                 let payload = message.string
                 if case .failed(let error) = await intake.accept(payload: payload, source: EventBackfillMetrics.Source.channel) {
@@ -39,8 +40,8 @@ struct EventChannelListener: Service {
                 return try await redis.subscribe(to: [channels.eventsChannel])
             } catch {
                 attempt += 1
-                logger.error("Could not subscribe to ticker service events, retrying: \(error)", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(min(5000, 250 * (1 << min(attempt, 5)))))
+                logger.error("Could not subscribe to ticker service events, retrying", metadata: [LogKey.error: "\(error)", LogKey.attempt: "\(attempt)"])
+                try await Task.sleep(for: EventStreamConsumer.setupBackoff.delay(afterFailures: attempt))
             }
         }
     }

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
 import Shared
+import SharedBasics
 import SharedRedis
 
 /// Decodes a payload and hands it to the handler; shared by the three receivers.
@@ -33,7 +35,10 @@ struct SubscriptionEventIntake: Sendable {
     func reject(payload: String, _ error: SubscriptionEventError, source: String, originalID: String? = nil) async -> Result {
         EventBackfillMetrics.received(kind: "invalid", source: source)
         EventBackfillMetrics.malformedPayload(source: source, code: error.code.description)
-        logger.error("Failed to parse subscription event: \(error)", metadata: ["source": "\(source)", "original_id": "\(originalID ?? "")"])
+        logger.error(
+            "Failed to parse subscription event",
+            metadata: [LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.originalID: "\(originalID ?? "")"]
+        )
         await deadLetters.write(payload: payload, reason: error.description, code: error.code.description, source: source, originalID: originalID)
         return .malformed(error)
     }
@@ -46,15 +51,18 @@ struct SubscriptionEventIntake: Sendable {
             // Shutdown cancelled the work: nothing was committed, and the event is delivered again; not an error.
             if error is CancellationError || Task.isCancelled { return .failed(error) }
             logger.error(
-                "Error handling subscription event: \(error)",
-                metadata: ["source": "\(source)", "event_id": "\(event.eventID)", "instrument_token": "\(event.instrumentToken)"]
+                "Error handling subscription event",
+                metadata: [
+                    LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.eventID: "\(event.eventID)",
+                    LogKey.instrumentToken: "\(event.instrumentToken)",
+                ]
             )
             return .failed(error)
         }
     }
 }
 
-/// The durable receiver: a consumer group on the `{prefix}:events` stream.
+/// The durable receiver: a consumer group on the `{prefix}:events` stream, run by the shared ``StreamGroupConsumer``.
 ///
 /// An entry is acknowledged only after its work is committed (or it was dead-lettered). Entries another consumer left
 /// pending for `EVENTS_CLAIM_MIN_IDLE_SECONDS` (it died, or its database write failed) are claimed with XAUTOCLAIM and
@@ -74,128 +82,80 @@ struct EventStreamConsumer: Service {
     var batchSize = 64
     var block: Duration = .seconds(2)
 
+    /// After a failed read: 400 ms doubling to 5 s (the old `200 · 2^min(n, 5)` ms, capped at 5 s).
+    static let readBackoff = Backoff(base: .milliseconds(400), cap: .seconds(5))
+    /// After a failed XGROUP CREATE or SUBSCRIBE: 500 ms doubling to 5 s (the old `250 · 2^min(n, 5)` ms, capped).
+    static let setupBackoff = Backoff(base: .milliseconds(500), cap: .seconds(5))
+
     func run() async throws {
         let stream = channels.eventsStream
-        var configured = logger
-        configured[metadataKey: "stream"] = "\(stream)"
-        configured[metadataKey: "group"] = "\(group)"
-        configured[metadataKey: "consumer"] = "\(consumer)"
-        let logger = configured
-        // Graceful shutdown interrupts only the blocking read and the waits: an entry in hand is committed and
-        // acknowledged, and the batch it came in is finished (cancelling a commit half way would only log errors and
-        // leave the entry to be claimed again after EVENTS_CLAIM_MIN_IDLE_SECONDS).
-        do {
-            try await cancelWhenGracefulShutdown { try await ensureGroup(logger: logger) }
-            logger.info("Subscribed to ticker service events: \(stream)", metadata: ["transport": "stream"])
-            logger.info("Subscription event listener started", metadata: ["transport": "stream"])
-            var lastErrors: [String: String] = [:]
-            var lastClaim = ContinuousClock.now - claimMinIdle
-            let claimEvery = max(.milliseconds(200), claimMinIdle / 2)
-            var failures = 0
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                do {
-                    if ContinuousClock.now - lastClaim >= claimEvery {
-                        lastClaim = .now
-                        try await claimStale(lastErrors: &lastErrors, logger: logger)
-                    }
-                    let wait = min(block, claimEvery)
-                    let entries = try await cancelWhenGracefulShutdown { [redis, group, consumer, batchSize] in
-                        try await redis.xreadgroup(group: group, consumer: consumer, streams: [stream], count: batchSize, block: wait)
-                    }
-                    for entry in entries {
-                        await process(entry, deliveries: 1, lastErrors: &lastErrors, logger: logger)
-                    }
-                    failures = 0
-                } catch is CancellationError {
-                    break
-                } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
-                    logger.warning("Consumer group missing (stream deleted?), creating it again")
-                    try await ensureGroup(logger: logger)
-                } catch {
-                    if Task.isCancelled || Task.isShuttingDownGracefully { break }
-                    failures += 1
-                    logger.error("Error reading subscription events: \(error)")
-                    let delay = Duration.milliseconds(min(5000, 200 * (1 << min(failures, 5))))
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-                }
-            }
-        } catch where Task.isCancelled || Task.isShuttingDownGracefully {
-            return
-        }
+        var logger = logger
+        logger[metadataKey: LogKey.stream] = "\(stream)"
+        logger[metadataKey: LogKey.group] = "\(group)"
+        logger[metadataKey: LogKey.consumer] = "\(consumer)"
+        let claimEvery = max(.milliseconds(200), claimMinIdle / 2)
+        let consumer = StreamGroupConsumer(
+            redis: redis,
+            settings: .init(
+                stream: stream, group: group, consumer: consumer, startID: startID, readCount: batchSize, block: min(block, claimEvery),
+                claimMinIdle: claimMinIdle, claimEvery: claimEvery, maxDeliveries: maxDeliveries, failureBackoff: Self.readBackoff,
+                setupBackoff: Self.setupBackoff, claimedCounter: EventBackfillMetrics.claimed,
+                messages: .init(
+                    failed: "Error reading subscription events", groupCreateFailed: "Could not create consumer group, retrying",
+                    groupMissing: "Consumer group missing (stream deleted?), creating it again",
+                    acknowledgeFailed: "Could not acknowledge subscription event", claimedEntry: "Claimed pending subscription event"
+                )
+            ),
+            handler: SubscriptionEventEntries(intake: intake, deadLetters: deadLetters, stream: stream, logger: logger),
+            logger: logger
+        )
+        await consumer.run()
+    }
+}
+
+/// Hands each `{prefix}:events` entry's payload to the intake: committed or malformed (dead-lettered by the intake)
+/// entries are done, failed ones are retried, entries without a payload are dead.
+struct SubscriptionEventEntries: StreamBatchHandler {
+    let intake: SubscriptionEventIntake
+    let deadLetters: DeadLetterWriter
+    let stream: String
+    let logger: Logger
+
+    func started() {
+        logger.info("Subscribed to ticker service events", metadata: [LogKey.transport: "stream", LogKey.stream: "\(stream)"])
+        logger.info("Subscription event listener started", metadata: [LogKey.transport: "stream"])
     }
 
-    private func ensureGroup(logger: Logger) async throws {
-        var attempt = 0
-        while true {
-            do {
-                try await redis.xgroupCreate(channels.eventsStream, group: group, startID: startID, makeStream: true)
-                return
-            } catch {
-                attempt += 1
-                logger.error("Could not create consumer group, retrying: \(error)", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(min(5000, 250 * (1 << min(attempt, 5)))))
+    mutating func handle(_ batch: [StreamDelivery]) async throws -> StreamBatchVerdict {
+        var verdict = StreamBatchVerdict()
+        for delivery in batch {
+            let entry = delivery.entry
+            guard let payload = Self.payload(of: entry) else {
+                verdict.dead.append(.init(delivery, reason: "entry has no 'event' field", code: "missing_payload"))
+                continue
+            }
+            switch await intake.accept(payload: payload, source: EventBackfillMetrics.Source.stream, originalID: entry.id) {
+            case .done, .malformed:
+                verdict.succeeded.append(entry.id)
+            case .failed(let error):
+                // Left pending: claimed again after the min-idle, dead-lettered after too many deliveries.
+                verdict.retry.append((entry.id, "\(error)"))
             }
         }
+        return verdict
     }
 
-    /// Takes over entries idle longer than the min-idle (including this consumer's own failed ones) and retries or
-    /// dead-letters them.
-    private func claimStale(lastErrors: inout [String: String], logger: Logger) async throws {
-        var cursor = "0-0"
-        repeat {
-            let (next, entries) = try await redis.xautoclaim(
-                channels.eventsStream, group: group, consumer: consumer, minIdle: claimMinIdle, start: cursor, count: batchSize
-            )
-            cursor = next
-            guard !entries.isEmpty else { continue }
-            EventBackfillMetrics.claimedEntries(entries.count)
-            let pending = try await redis.xpendingDetail(channels.eventsStream, group: group, count: 1000, consumer: consumer)
-            let deliveries = Dictionary(pending.map { ($0.id, $0.deliveries) }, uniquingKeysWith: { max($0, $1) })
-            for entry in entries {
-                let count = deliveries[entry.id] ?? 2
-                logger.info("Claimed pending subscription event", metadata: ["entry_id": "\(entry.id)", "deliveries": "\(count)"])
-                await process(entry, deliveries: count, lastErrors: &lastErrors, logger: logger)
-            }
-        } while cursor != "0-0" && !Task.isCancelled
+    func deadLetter(_ dead: StreamBatchVerdict.Dead, deliveries: Int?) async {
+        let entry = dead.delivery.entry
+        let payload = Self.payload(of: entry) ?? entry.fields.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        await deadLetters.write(
+            payload: payload, reason: dead.reason, code: dead.code, source: EventBackfillMetrics.Source.stream, originalID: entry.id,
+            deliveries: deliveries
+        )
     }
 
-    private func process(_ entry: RedisStreamEntry, deliveries: Int, lastErrors: inout [String: String], logger: Logger) async {
-        let payload = entry.fields["event"] ?? entry.fields["payload"] ?? entry.fields["data"] ?? (entry.fields.count == 1 ? entry.fields.values.first : nil)
-        guard let payload else {
-            await deadLetters.write(
-                payload: entry.fields.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "),
-                reason: "entry has no 'event' field", code: "missing_payload", source: EventBackfillMetrics.Source.stream, originalID: entry.id
-            )
-            await acknowledge(entry, logger: logger)
-            return
-        }
-        if deliveries > maxDeliveries {
-            let reason = "failed after \(deliveries - 1) deliveries: \(lastErrors[entry.id] ?? "consumer did not acknowledge")"
-            await deadLetters.write(
-                payload: payload, reason: reason, code: "max_deliveries", source: EventBackfillMetrics.Source.stream,
-                originalID: entry.id, deliveries: deliveries
-            )
-            lastErrors[entry.id] = nil
-            await acknowledge(entry, logger: logger)
-            return
-        }
-        switch await intake.accept(payload: payload, source: EventBackfillMetrics.Source.stream, originalID: entry.id) {
-        case .done, .malformed:
-            lastErrors[entry.id] = nil
-            await acknowledge(entry, logger: logger)
-        case .failed(let error):
-            // Left pending: claimed again after the min-idle, dead-lettered after too many deliveries.
-            lastErrors[entry.id] = "\(error)"
-        }
-    }
-
-    private func acknowledge(_ entry: RedisStreamEntry, logger: Logger) async {
-        do {
-            try await redis.xack(channels.eventsStream, group: group, ids: [entry.id])
-        } catch {
-            // Not acknowledged: it will be claimed again; processed_events makes the redelivery a no-op.
-            if Task.isCancelled { return }
-            logger.error("Could not acknowledge subscription event: \(error)", metadata: ["entry_id": "\(entry.id)"])
-        }
+    /// The event JSON: the `event` field (also `payload` or `data`, or the only field there is).
+    static func payload(of entry: RedisStreamEntry) -> String? {
+        entry.fields["event"] ?? entry.fields["payload"] ?? entry.fields["data"] ?? (entry.fields.count == 1 ? entry.fields.values.first : nil)
     }
 }

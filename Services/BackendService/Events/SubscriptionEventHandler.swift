@@ -30,11 +30,13 @@ struct SubscriptionEventHandler: Sendable {
     func handle(_ event: SubscriptionEvent, source: String) async throws -> EventHandlingOutcome {
         let started = ContinuousClock.now
         var logger = logger
-        logger[metadataKey: "event_id"] = "\(event.eventID)"
-        logger[metadataKey: "source"] = "\(source)"
-        logger[metadataKey: "instrument_token"] = "\(event.instrumentToken)"
+        logger[metadataKey: LogKey.eventID] = "\(event.eventID)"
+        logger[metadataKey: LogKey.source] = "\(source)"
+        logger[metadataKey: LogKey.instrumentToken] = "\(event.instrumentToken)"
+        logger[metadataKey: LogKey.eventType] = "\(event.kind.rawValue)"
+        if let symbol = event.tradingsymbol { logger[metadataKey: LogKey.symbol] = "\(symbol)" }
         EventBackfillMetrics.received(kind: event.kind.rawValue, source: source)
-        logger.info("Received subscription event: \(event.kind.rawValue) for token \(event.instrumentToken)")
+        logger.info("Received subscription event")
 
         let wantsBackfill = event.kind == .created && immediateOnSubscribe
         let eventTime = Date(timeIntervalSince1970: event.timestamp)
@@ -59,23 +61,22 @@ struct SubscriptionEventHandler: Sendable {
         }
         guard let jobID else {
             EventBackfillMetrics.duplicate(source: source)
-            logger.info("Duplicate subscription event skipped: \(event.kind.rawValue) for token \(event.instrumentToken)")
+            logger.info("Duplicate subscription event skipped")
             return .duplicate
         }
         EventBackfillMetrics.processed(source: source, seconds: (ContinuousClock.now - started).backfillSeconds)
 
-        let symbol = event.tradingsymbol ?? "token \(event.instrumentToken)"
         switch event.kind {
         case .created:
             guard let jobID else {
                 EventBackfillMetrics.trigger(reason: BackfillRequest.Reason.subscription.rawValue, outcome: "disabled")
                 logger.info(
-                    "Subscription created: \(symbol) (token: \(event.instrumentToken)), immediate backfill disabled, will be backfilled in next scheduled cycle",
-                    metadata: ["flag": "BACKFILL_IMMEDIATE_ON_SUBSCRIBE=false"]
+                    "Subscription created, immediate backfill disabled, will be backfilled in next scheduled cycle",
+                    metadata: [LogKey.flag: "BACKFILL_IMMEDIATE_ON_SUBSCRIBE=false"]
                 )
                 return .processed
             }
-            logger.info("Subscription created: \(symbol) (token: \(event.instrumentToken)), triggering immediate backfill")
+            logger.info("Subscription created, triggering immediate backfill")
             let request = BackfillRequest(
                 token: event.instrumentToken, reason: .subscription, wantsTail: true, jobIDs: [jobID],
                 eventTimestamps: [event.timestamp], exchange: Self.exchange(ofSegment: event.metadata.segment),
@@ -84,16 +85,16 @@ struct SubscriptionEventHandler: Sendable {
             switch queue.enqueue(request) {
             case .queued:
                 EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "queued")
-                logger.info("Immediate backfill scheduled for token \(event.instrumentToken)")
+                logger.info("Immediate backfill scheduled")
             case .coalesced:
                 EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "coalesced")
-                logger.info("Immediate backfill scheduled for token \(event.instrumentToken)", metadata: ["coalesced": "true"])
+                logger.info("Immediate backfill scheduled", metadata: [LogKey.coalesced: "true"])
             case .closed:
                 EventBackfillMetrics.trigger(reason: request.reason.rawValue, outcome: "deferred")
-                logger.warning("Backfill manager not available, skipping immediate backfill (the periodic cycle resumes job \(jobID))")
+                logger.warning("Backfill manager not available, skipping immediate backfill (the periodic cycle resumes the job)", metadata: [LogKey.jobID: "\(jobID)"])
             }
         case .removed:
-            logger.info("Subscription removed: \(symbol) (token: \(event.instrumentToken))")
+            logger.info("Subscription removed")
         }
         return .processed
     }

@@ -62,7 +62,7 @@ struct OptionChainRepository: Sendable {
             WHERE name = $1 AND instrument_type IN ('CE', 'PE') AND expiry = ANY($2::date[])
             ORDER BY expiry, strike, instrument_type
             """,
-            [symbol, Self.arrayLiteral(expiries)]
+            [symbol, PostgresArrayLiteral.texts(expiries)]
         ).map(Self.contract)
     }
 
@@ -86,7 +86,7 @@ struct OptionChainRepository: Sendable {
             WHERE i.name = $1 AND i.instrument_type IN ('CE', 'PE') AND i.expiry = ANY($2::date[]) AND l.last IS NOT NULL
             ORDER BY i.expiry, i.strike, i.instrument_type
             """,
-            [symbol, Self.arrayLiteral(expiries), timeframe.interval]
+            [symbol, PostgresArrayLiteral.texts(expiries), timeframe.interval]
         )
         return try rows.map { row in
             OptionBarRow(
@@ -142,11 +142,6 @@ struct OptionChainRepository: Sendable {
             strike: try row.decode(Double.self, "strike"),
             optionType: try row.decode(String.self, "instrument_type")
         )
-    }
-
-    /// A PostgreSQL array literal of validated `yyyy-MM-dd` dates (bound as one text parameter, cast to `date[]`).
-    static func arrayLiteral(_ days: [String]) -> String {
-        "{" + days.joined(separator: ",") + "}"
     }
 
     /// The contracts within `strikes` strikes of the one nearest `price`, per expiry (calls and puts).

@@ -71,14 +71,14 @@ actor SmartSubscriptionManager {
                 throw error
             } catch {
                 // Subscribing is idempotent per holder, so an unknown status only costs a redundant request.
-                logger.warning("cannot list TickerService's active subscriptions", metadata: ["error": "\(error)"])
+                logger.warning("cannot list TickerService's active subscriptions", metadata: [LogKey.error: "\(error)"])
             }
             unknown = wanted.filter { knownSubscribed[$0] == nil }
         }
         result.alreadySubscribed = wanted.filter { knownSubscribed[$0] != nil }
 
         if !unknown.isEmpty {
-            MarketMetrics.autoSubscribeAttempt(instruments: unknown.count)
+            MarketMetrics.autoSubscribeAttempt()
             do {
                 let outcome = try await ticker.subscribe(unknown, mode: .full, holder: Self.holder)
                 if let capacityError = outcome.capacityError {
@@ -100,9 +100,9 @@ actor SmartSubscriptionManager {
             if !result.failed.isEmpty {
                 MarketMetrics.autoSubscribeFailure()
                 logger.warning(
-                    "auto-subscription failed", metadata: ["failed": "\(result.failed.count)", "error": "\(result.error ?? "not confirmed")"])
+                    "auto-subscription failed", metadata: [LogKey.failed: "\(result.failed.count)", LogKey.error: "\(result.error ?? "not confirmed")"])
             } else {
-                logger.info("auto-subscribed", metadata: ["instruments": "\(result.newlySubscribed.count)", "holder": "\(Self.holder)"])
+                logger.info("auto-subscribed", metadata: [LogKey.instruments: "\(result.newlySubscribed.count)", LogKey.holder: "\(Self.holder)"])
             }
         }
 
@@ -123,7 +123,7 @@ actor SmartSubscriptionManager {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                logger.warning("checking for stored bars failed", metadata: ["error": "\(error)"])
+                logger.warning("checking for stored bars failed", metadata: [LogKey.error: "\(error)"])
             }
             let remaining = deadline - clock.now
             // At shutdown the request answers at once with the data there is, instead of holding the server's stop.
@@ -134,10 +134,5 @@ actor SmartSubscriptionManager {
         }
         result.waited = clock.now - start
         return result
-    }
-
-    /// Forgets cached subscription status (tests).
-    func clearCache() {
-        knownSubscribed.removeAll()
     }
 }

@@ -30,23 +30,25 @@ struct UnderlyingPriceResolver: Sendable {
         } catch let error as CancellationError {
             throw error
         } catch {
-            logger.warning("cannot look up the underlying", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+            logger.warning("cannot look up the underlying", metadata: [LogKey.symbol: "\(symbol)", LogKey.error: "\(error)"])
             return nil
         }
         do {
-            let reply = try await redis.send(["HGET", channels.latestQuoteKey(token), "lp"])
-            if let text = reply.string, let price = Double(text), price > 0 { return Price(instrumentToken: token, price: price, source: "quote") }
+            let reply = try await redis.send(["HGET", channels.latestQuoteKey(token), TickStreamEntry.Field.lastPrice])
+            if let text = reply.string, let price = TickPrice(text)?.doubleValue, price > 0 {
+                return Price(instrumentToken: token, price: price, source: "quote")
+            }
         } catch let error as CancellationError {
             throw error
         } catch {
-            logger.debug("latest quote unavailable", metadata: ["token": "\(token)", "error": "\(error)"])
+            logger.debug("latest quote unavailable", metadata: [LogKey.token: "\(token)", LogKey.error: "\(error)"])
         }
         do {
             if let close = try await chains.latestClose(token: token), close > 0 { return Price(instrumentToken: token, price: close, source: "bars") }
         } catch let error as CancellationError {
             throw error
         } catch {
-            logger.debug("latest bar unavailable", metadata: ["token": "\(token)", "error": "\(error)"])
+            logger.debug("latest bar unavailable", metadata: [LogKey.token: "\(token)", LogKey.error: "\(error)"])
         }
         let now = Date()
         for (interval, span) in [(KiteCandleInterval.minute, 1_800.0), (KiteCandleInterval.day, 10 * 86_400.0)] {
@@ -56,7 +58,7 @@ struct UnderlyingPriceResolver: Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                logger.warning("history for the underlying unavailable", metadata: ["token": "\(token)", "error": "\(error)"])
+                logger.warning("history for the underlying unavailable", metadata: [LogKey.token: "\(token)", LogKey.error: "\(error)"])
                 break
             }
         }

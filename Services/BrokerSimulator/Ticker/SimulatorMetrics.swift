@@ -8,7 +8,6 @@ enum SimulatorMetrics {
     static let ticksSent = "broker_sim_ws_ticks_sent_total"
     static let heartbeatsSent = "broker_sim_ws_heartbeats_sent_total"
     static let intervalsSkipped = "broker_sim_ws_intervals_skipped_total"
-    static let openConnections = "broker_sim_ws_open_connections"
 
     /// Counters for one feed kind, created once per server.
     struct Feed: Sendable {

@@ -1,4 +1,5 @@
 import Shared
+import SharedBasics
 
 /// The broker feed's settings: the accounts and the session, tick and history tuning (docs/feed.md).
 struct FeedConfiguration: Sendable {
@@ -17,6 +18,8 @@ struct FeedConfiguration: Sendable {
     var reconnectBaseDelay: Duration = .milliseconds(500)
     /// Reconnect delay cap.
     var reconnectMaxDelay: Duration = .seconds(30)
+    /// The backoff between reconnects: ``reconnectBaseDelay`` doubled per failed attempt up to ``reconnectMaxDelay``.
+    var reconnectBackoff: Backoff { Backoff(base: reconnectBaseDelay, cap: reconnectMaxDelay) }
     /// Smallest delay after a 429 (the broker is asking us to slow down).
     var rateLimitedMinDelay: Duration = .seconds(2)
     /// After a 403 an account is not retried until its credentials change; this is how often the source is re-read.
@@ -76,9 +79,6 @@ struct FeedConfiguration: Sendable {
             throw ConfigError(.invalid, key: ConfigKey.feedHandshakeTimeoutSeconds.name, reason: "must be at least 0.1 seconds")
         }
     }
-
-    /// Total instruments the accounts can stream.
-    var totalCapacity: Int { accounts.reduce(0) { $0 + $1.maxConnections * $1.instrumentsPerConnection } }
 
     /// For `print-config` and the startup log: ids and limits only, never a key or token.
     var redactedSummary: [(key: String, value: String)] {

@@ -1,4 +1,5 @@
 import Shared
+import SharedBasics
 
 extension ConfigKey {
     /// `INSTRUMENTS_REFRESH_INTERVAL`: seconds between two downloads of the broker's instrument dump.

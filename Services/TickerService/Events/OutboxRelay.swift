@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import ServiceLifecycle
+import SharedBasics
 
 /// Publishes the outbox to Redis, in id order, at least once.
 ///
@@ -45,7 +46,7 @@ struct OutboxRelay: Service {
                 } catch {
                     failures += 1
                     TickerMetrics.relayFailures.increment()
-                    let delay = RetryBackoff.delay(attempt: failures, base: retryBaseDelay, max: retryMaxDelay)
+                    let delay = Backoff(base: retryBaseDelay, cap: retryMaxDelay).delay(afterFailures: failures)
                     // The first failure and then one in 20 are logged at warning level, so an outage does not flood the log.
                     let level: Logger.Level = failures == 1 || failures % 20 == 0 ? .warning : .debug
                     logger.log(

@@ -42,11 +42,11 @@ struct PostgresOutbox: OutboxRepository {
             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])
             """,
             [
-                SQLArray.bigints(events.map { $0.sequence ?? 0 }),
-                SQLArray.texts(events.map(\.eventID)),
-                SQLArray.texts(events.map(\.kind.rawValue)),
-                SQLArray.bigints(events.map(\.instrumentToken)),
-                SQLArray.texts(events.map(SubscriptionEventCodec.encode)),
+                PostgresArrayLiteral.bigints(events.map { $0.sequence ?? 0 }),
+                PostgresArrayLiteral.texts(events.map(\.eventID)),
+                PostgresArrayLiteral.texts(events.map(\.kind.rawValue)),
+                PostgresArrayLiteral.bigints(events.map(\.instrumentToken)),
+                PostgresArrayLiteral.texts(events.map(SubscriptionEventCodec.encode)),
             ]
         )
         return events
@@ -72,7 +72,7 @@ struct PostgresOutbox: OutboxRepository {
             if accepted > 0 {
                 try await connection.execute(
                     "UPDATE event_outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])",
-                    [SQLArray.bigints(entries.prefix(accepted).map(\.id))]
+                    [PostgresArrayLiteral.bigints(entries.prefix(accepted).map(\.id))]
                 )
             }
             return (entries.count, accepted)
@@ -83,7 +83,7 @@ struct PostgresOutbox: OutboxRepository {
         guard !ids.isEmpty else { return }
         try await postgres.execute(
             "UPDATE event_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-            [SQLArray.bigints(ids), String(error.prefix(1000))]
+            [PostgresArrayLiteral.bigints(ids), String(error.prefix(1000))]
         )
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import SharedBasics
 import Synchronization
 
 /// What a broker connection is doing (`/health` and the `ticker_feed_connection_state` gauge show it).
@@ -166,12 +167,12 @@ final class FeedConnection: Sendable {
                 continue
             case .rateLimited:
                 attempt += 1
-                delay = max(configuration.rateLimitedMinDelay, Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay))
+                delay = max(configuration.rateLimitedMinDelay, configuration.reconnectBackoff.delay(afterFailures: attempt))
                 FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.rateLimited)
                 logger.warning("broker refused the connection (429); backing off", metadata: ["delay": "\(delay)", "attempt": "\(attempt)"])
             case .stale, .dropped, .handshakeTimeout, .failed:
                 attempt = streamed ? 1 : attempt + 1
-                delay = Self.backoff(attempt: attempt, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay)
+                delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
                 let reason: String
                 switch end {
                 case .stale: reason = FeedMetrics.Reason.stale
@@ -380,13 +381,6 @@ final class FeedConnection: Sendable {
             text = text.replacingOccurrences(of: secret, with: "***")
         }
         return text
-    }
-
-    /// Capped exponential backoff with equal jitter: half of the capped delay fixed, half random.
-    static func backoff(attempt: Int, base: Duration, max cap: Duration) -> Duration {
-        let exponent = min(max(attempt - 1, 0), 20)
-        let raw = min(base * (1 << exponent), cap)
-        return raw / 2 + raw / 2 * Double.random(in: 0...1)
     }
 }
 

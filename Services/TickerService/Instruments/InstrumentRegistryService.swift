@@ -4,6 +4,7 @@ import BrokerWire
 import Foundation
 import Logging
 import ServiceLifecycle
+import SharedBasics
 
 /// Keeps the instrument cache fresh: downloads the broker's dump at startup and then every
 /// `INSTRUMENTS_REFRESH_INTERVAL` (daily by default). When the broker cannot be reached it keeps serving what is
@@ -27,7 +28,7 @@ struct InstrumentRegistryService: Service {
                     delay = refreshInterval
                 } else {
                     failures += 1
-                    delay = RetryBackoff.delay(attempt: failures, base: retryBaseDelay, max: min(retryMaxDelay, refreshInterval))
+                    delay = Backoff(base: retryBaseDelay, cap: min(retryMaxDelay, refreshInterval)).delay(afterFailures: failures)
                     logger.info("instrument dump will be retried", metadata: [TickerLogKey.attempt: "\(failures)", TickerLogKey.delayMS: "\(delay.wholeMilliseconds)"])
                 }
                 try? await Task.sleep(for: delay)

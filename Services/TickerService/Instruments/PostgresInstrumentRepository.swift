@@ -19,7 +19,7 @@ struct PostgresInstrumentRepository: InstrumentRepository {
     func instruments(tokens: [Int64]) async throws -> [Int64: InstrumentRecord] {
         guard !tokens.isEmpty else { return [:] }
         let rows = try await postgres.query(
-            "SELECT \(Self.columns) FROM instruments WHERE instrument_token = ANY($1::bigint[])", [SQLArray.bigints(tokens)]
+            "SELECT \(Self.columns) FROM instruments WHERE instrument_token = ANY($1::bigint[])", [PostgresArrayLiteral.bigints(tokens)]
         )
         var result: [Int64: InstrumentRecord] = [:]
         result.reserveCapacity(rows.count)

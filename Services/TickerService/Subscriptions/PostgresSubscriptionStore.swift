@@ -58,14 +58,14 @@ struct PostgresSubscriptionStore: SubscriptionStore {
                         updated_at = now()
                     """,
                     [
-                        SQLArray.bigints(writes.map(\.token)),
-                        SQLArray.texts(writes.map(\.tradingsymbol)),
-                        SQLArray.texts(writes.map(\.segment)),
-                        SQLArray.texts(writes.map(\.exchange)),
-                        SQLArray.texts(writes.map(\.mode.rawValue)),
-                        SQLArray.texts(writes.map(\.status.rawValue)),
-                        SQLArray.texts(writes.map(\.accountID)),
-                        SQLArray.optionalInts(writes.map(\.connectionID)),
+                        PostgresArrayLiteral.bigints(writes.map(\.token)),
+                        PostgresArrayLiteral.texts(writes.map(\.tradingsymbol)),
+                        PostgresArrayLiteral.texts(writes.map(\.segment)),
+                        PostgresArrayLiteral.texts(writes.map(\.exchange)),
+                        PostgresArrayLiteral.texts(writes.map(\.mode.rawValue)),
+                        PostgresArrayLiteral.texts(writes.map(\.status.rawValue)),
+                        PostgresArrayLiteral.texts(writes.map(\.accountID)),
+                        PostgresArrayLiteral.optionalInts(writes.map(\.connectionID)),
                     ]
                 )
                 var upserts: [(Int64, SubscriptionHolder)] = []
@@ -86,8 +86,8 @@ struct PostgresSubscriptionStore: SubscriptionStore {
                         ON CONFLICT (instrument_token, holder) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
                         """,
                         [
-                            SQLArray.bigints(upserts.map(\.0)), SQLArray.texts(upserts.map(\.1.holder)),
-                            SQLArray.texts(upserts.map(\.1.mode.rawValue)),
+                            PostgresArrayLiteral.bigints(upserts.map(\.0)), PostgresArrayLiteral.texts(upserts.map(\.1.holder)),
+                            PostgresArrayLiteral.texts(upserts.map(\.1.mode.rawValue)),
                         ]
                     )
                 }
@@ -97,12 +97,12 @@ struct PostgresSubscriptionStore: SubscriptionStore {
                         DELETE FROM subscription_holders h USING unnest($1::bigint[], $2::text[]) AS r(token, holder)
                         WHERE h.instrument_token = r.token AND h.holder = r.holder
                         """,
-                        [SQLArray.bigints(removals.map(\.0)), SQLArray.texts(removals.map(\.1))]
+                        [PostgresArrayLiteral.bigints(removals.map(\.0)), PostgresArrayLiteral.texts(removals.map(\.1))]
                     )
                 }
                 if !removeAll.isEmpty {
                     try await connection.execute(
-                        "DELETE FROM subscription_holders WHERE instrument_token = ANY($1::bigint[])", [SQLArray.bigints(removeAll)]
+                        "DELETE FROM subscription_holders WHERE instrument_token = ANY($1::bigint[])", [PostgresArrayLiteral.bigints(removeAll)]
                     )
                 }
             }
@@ -121,8 +121,8 @@ struct PostgresSubscriptionStore: SubscriptionStore {
               AND (s.account_id IS DISTINCT FROM p.account_id OR s.connection_id IS DISTINCT FROM p.connection_id)
             """,
             [
-                SQLArray.bigints(placements.map(\.token)), SQLArray.texts(placements.map(\.accountID)),
-                SQLArray.optionalInts(placements.map { Optional($0.connectionID) }),
+                PostgresArrayLiteral.bigints(placements.map(\.token)), PostgresArrayLiteral.texts(placements.map(\.accountID)),
+                PostgresArrayLiteral.optionalInts(placements.map { Optional($0.connectionID) }),
             ]
         )
     }
@@ -130,7 +130,7 @@ struct PostgresSubscriptionStore: SubscriptionStore {
     private static func subscriptions(tokens: [Int64], on connection: PostgresConnection?, postgres: PostgresClient) async throws -> [Int64: SubscriptionRecord] {
         guard !tokens.isEmpty else { return [:] }
         let sql = "\(select) WHERE s.instrument_token = ANY($1::bigint[])"
-        let binds: [(any PostgresEncodable)?] = [SQLArray.bigints(tokens)]
+        let binds: [(any PostgresEncodable)?] = [PostgresArrayLiteral.bigints(tokens)]
         let rows = if let connection { try await connection.query(sql, binds) } else { try await postgres.query(sql, binds) }
         var result: [Int64: SubscriptionRecord] = [:]
         result.reserveCapacity(rows.count)

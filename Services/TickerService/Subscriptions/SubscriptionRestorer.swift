@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import SharedBasics
 import TickerAPIModel
 
 /// On startup, puts every stored active subscription back on the feed at its previous placement (so nothing that
@@ -33,7 +34,7 @@ struct SubscriptionRestorer: Service {
                     logger.info("restoring stored subscriptions", metadata: [TickerLogKey.tokens: "\(tokens?.count ?? 0)"])
                 } catch {
                     failures += 1
-                    let delay = RetryBackoff.delay(attempt: failures, base: retryBaseDelay, max: retryMaxDelay)
+                    let delay = Backoff(base: retryBaseDelay, cap: retryMaxDelay).delay(afterFailures: failures)
                     logger.warning("cannot read stored subscriptions; retrying", metadata: [TickerLogKey.error: "\(error)", TickerLogKey.delayMS: "\(delay.wholeMilliseconds)"])
                     try? await Task.sleep(for: delay)
                     continue
@@ -46,7 +47,7 @@ struct SubscriptionRestorer: Service {
             }
             failures += 1
             tokens = pending
-            let delay = RetryBackoff.delay(attempt: failures, base: retryBaseDelay, max: retryMaxDelay)
+            let delay = Backoff(base: retryBaseDelay, cap: retryMaxDelay).delay(afterFailures: failures)
             logger.warning(
                 "some stored subscriptions are not streaming yet; retrying",
                 metadata: [TickerLogKey.tokens: "\(pending.count)", TickerLogKey.attempt: "\(failures)", TickerLogKey.delayMS: "\(delay.wholeMilliseconds)"]

@@ -65,7 +65,7 @@ final class TickPublisher: Service, Sendable {
         commands.reserveCapacity(decoded.ticks.count * 2)
         let stream = channels.ticksStream
         for tick in decoded.ticks {
-            let fields = TickEntry.fields(tick, receivedAtMillis: frame.receivedAtMillis)
+            let fields = TickStreamEntry(tick, receivedAtMillis: frame.receivedAtMillis).fields()
             commands.append(RedisClient.xaddArguments(stream, maxLength: maxLength, fields: fields))
             let key = channels.latestQuoteKey(Int64(tick.instrumentToken))
             // A lower mode carries fewer fields: clear the ones it no longer updates so a snapshot is never half stale.

@@ -1,6 +1,7 @@
 import Foundation
 
 import Logging
+import SharedBasics
 
 /// The settings every service shares: where Redis and PostgreSQL are, the Redis prefix, logging and the
 /// HTTP listener. Each service adds its own settings beside these.

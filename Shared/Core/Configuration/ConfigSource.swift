@@ -1,4 +1,5 @@
 import Foundation
+import SharedBasics
 
 /// Where configuration values come from, in order of precedence: command-line flags, then the process
 /// environment, then an optional `.env` file, then the defaults of the deployment environment.

@@ -1,5 +1,6 @@
 import Foundation
 import SharedJSON
+import SharedBasics
 
 /// Reads event timestamps as the seeds' publishers wrote them: epoch seconds (a JSON number or numeric
 /// string; milliseconds are recognised by their size) or ISO-8601 text (`2025-11-01T12:00:00Z`,
@@ -85,19 +86,8 @@ public enum EventTimestamp {
             }
         }
         guard index == chars.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let local = Double(days * 86_400 + hour * 3600 + minute * 60 + second) + fraction
         return local - Double(offsetSeconds)
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

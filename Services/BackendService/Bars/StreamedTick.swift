@@ -1,16 +1,8 @@
-/// The fields of one `{prefix}:ticks` entry that bars need, decoded from TickerService's compact form
-/// (docs/feed.md, "Tick entry fields"). TickerService is not imported: the stream format is the contract.
-///
-/// | field | used as |
-/// | --- | --- |
-/// | `tk` | instrument token (required) |
-/// | `lp` | last price, decimal string (required) |
-/// | `v` | cumulative day volume (quote/full, not indices) |
-/// | `oi` | open interest (full) |
-/// | `ets` | exchange timestamp, epoch seconds (full) |
-/// | `ltt` | last trade time, epoch seconds (full, not indices) |
-/// | `rt` | when TickerService received the frame, epoch milliseconds (all modes) |
-struct TickStreamEntry: Sendable, Equatable {
+import Shared
+
+/// A `{prefix}:ticks` entry as bars use it: the fields of the shared ``TickStreamEntry`` that bars need, the tick's
+/// time and its position in the stream (which orders ticks of the same second as TickerService wrote them).
+struct StreamedTick: Sendable, Equatable {
     var instrumentToken: Int64
     var lastPrice: Double
     /// Cumulative traded volume of the day; nil when the mode does not carry it (ltp, indices).
@@ -19,15 +11,15 @@ struct TickStreamEntry: Sendable, Equatable {
     var openInterest: Int64?
     /// The tick's time in epoch seconds: `ets`, else `ltt`, else `rt` / 1000, else the stream id's milliseconds / 1000.
     var epochSeconds: Int64
-    /// The stream entry id's parts, which order ticks of the same second as TickerService wrote them.
+    /// The stream entry id's parts.
     var streamMillis: Int64
     var streamSequence: Int64
 
-    /// Why an entry cannot make a bar.
-    struct Malformed: Error, Equatable, CustomStringConvertible {
-        var reason: String
-        var description: String { reason }
-    }
+    typealias Malformed = TickStreamEntry.Malformed
+
+    /// The optional fields bars always read; `ltt` and `rt` are read only when an earlier time field is missing, and the
+    /// rest of an entry is not parsed.
+    static let decodedFields: TickStreamEntry.FieldSet = [.volume, .openInterest, .exchangeTimestamp]
 
     /// Decodes an entry.
     /// - Parameters:
@@ -35,21 +27,19 @@ struct TickStreamEntry: Sendable, Equatable {
     ///   - fields: Its field/value pairs.
     init(id: String, fields: [String: String]) throws(Malformed) {
         guard let (millis, sequence) = Self.parseID(id) else { throw Malformed(reason: "entry id '\(id)' is not ms-seq") }
-        guard let rawToken = fields["tk"] else { throw Malformed(reason: "no tk (instrument token)") }
-        guard let token = Int64(rawToken), token > 0 else { throw Malformed(reason: "tk '\(rawToken)' is not a positive integer") }
-        guard let rawPrice = fields["lp"] else { throw Malformed(reason: "no lp (last price)") }
-        guard let price = Double(rawPrice), price.isFinite, price >= 0 else { throw Malformed(reason: "lp '\(rawPrice)' is not a price") }
-        instrumentToken = token
-        lastPrice = price
+        let entry = try TickStreamEntry(fields: fields, decoding: Self.decodedFields)
+        instrumentToken = entry.instrumentToken
+        lastPrice = entry.lastPrice.doubleValue
         streamMillis = millis
         streamSequence = sequence
-        cumulativeVolume = try Self.optionalInteger(fields, "v")
-        openInterest = try Self.optionalInteger(fields, "oi")
-        if let seconds = try Self.optionalInteger(fields, "ets"), seconds > 0 {
+        cumulativeVolume = entry.volume
+        openInterest = entry.openInterest
+        typealias Field = TickStreamEntry.Field
+        if let seconds = entry.exchangeTimestamp, seconds > 0 {
             epochSeconds = seconds
-        } else if let seconds = try Self.optionalInteger(fields, "ltt"), seconds > 0 {
+        } else if let seconds = try TickStreamEntry.integer(Field.lastTradeTime, in: fields), seconds > 0 {
             epochSeconds = seconds
-        } else if let received = try Self.optionalInteger(fields, "rt"), received > 0 {
+        } else if let received = try TickStreamEntry.integer(Field.receivedAtMillis, in: fields), received > 0 {
             epochSeconds = received / 1000
         } else {
             epochSeconds = millis / 1000
@@ -80,12 +70,6 @@ struct TickStreamEntry: Sendable, Equatable {
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(max(0, value))
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
-
-    private static func optionalInteger(_ fields: [String: String], _ name: String) throws(Malformed) -> Int64? {
-        guard let text = fields[name], !text.isEmpty else { return nil }
-        guard let value = Int64(text) else { throw Malformed(reason: "\(name) '\(text)' is not an integer") }
-        return value
     }
 
     static func parseID(_ id: String) -> (Int64, Int64)? {

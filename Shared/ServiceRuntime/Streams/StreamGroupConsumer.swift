@@ -1,0 +1,336 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import SharedBasics
+import SharedRedis
+
+/// A consumer in a Redis stream consumer group, for any ``StreamBatchHandler``.
+///
+/// It creates the group (again when the stream was deleted), reads with `XREADGROUP`, takes over entries idle longer
+/// than ``Settings/claimMinIdle`` with `XAUTOCLAIM` (another consumer died, or a delivery failed), dead-letters an
+/// entry delivered more than ``Settings/maxDeliveries`` times, and acknowledges an entry only after the handler said
+/// its work is committed. Errors are logged and retried with ``Settings/failureBackoff``.
+///
+/// On graceful shutdown the blocking read is cancelled (the Redis client interrupts it), the batch in hand is finished,
+/// ``StreamBatchHandler/finish()`` commits what the handler holds, and that is acknowledged. Give it its own
+/// `RedisClient`: `XREADGROUP ... BLOCK` holds the connection.
+public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
+    /// Names, limits and timing.
+    public struct Settings: Sendable {
+        /// The stream key.
+        public var stream: String
+        /// The consumer group.
+        public var group: String
+        /// This consumer's name in the group; unique per process.
+        public var consumer: String
+        /// Where a newly created group starts: `$` (new entries only) or `0` (the whole stream).
+        public var startID: String
+        /// Entries per `XREADGROUP` and per `XAUTOCLAIM`.
+        public var readCount: Int
+        /// How long one `XREADGROUP` blocks; also the longest a graceful shutdown waits for a read to return.
+        public var block: Duration
+        /// Entries pending longer than this are claimed.
+        public var claimMinIdle: Duration
+        /// How often to look for entries to claim (the first look is at start).
+        public var claimEvery: Duration
+        /// At most this many entries are claimed in one look (nil: until the scan completes).
+        public var maxClaimedPerLook: Int?
+        /// An entry delivered more often than this is dead-lettered instead of handled (nil: never).
+        public var maxDeliveries: Int?
+        /// The wait after a failed read, claim, handler call or group creation.
+        public var failureBackoff: Backoff
+        /// The wait after a failed group creation; ``failureBackoff`` when nil.
+        public var setupBackoff: Backoff?
+        /// The counter incremented by the number of entries claimed, e.g. `backend_ticks_claimed_total` (nil: none).
+        public var claimedCounter: String?
+        /// The log lines' texts, so each consumer keeps its own.
+        public var messages: Messages
+
+        /// Creates settings.
+        /// - Parameters:
+        ///   - stream: The stream key.
+        ///   - group: The consumer group.
+        ///   - consumer: This consumer's name in the group.
+        ///   - startID: Where a newly created group starts.
+        ///   - readCount: Entries per read and per claim.
+        ///   - block: How long one read blocks.
+        ///   - claimMinIdle: Entries pending longer than this are claimed.
+        ///   - claimEvery: How often to look for entries to claim.
+        ///   - maxClaimedPerLook: At most this many entries claimed per look.
+        ///   - maxDeliveries: Deliveries after which an entry is dead-lettered.
+        ///   - failureBackoff: The wait after a failure.
+        ///   - setupBackoff: The wait after a failed group creation.
+        ///   - claimedCounter: The counter of claimed entries.
+        ///   - messages: The log lines' texts.
+        public init(
+            stream: String, group: String, consumer: String, startID: String, readCount: Int, block: Duration, claimMinIdle: Duration,
+            claimEvery: Duration, maxClaimedPerLook: Int? = nil, maxDeliveries: Int? = nil, failureBackoff: Backoff, setupBackoff: Backoff? = nil,
+            claimedCounter: String? = nil, messages: Messages
+        ) {
+            self.stream = stream
+            self.group = group
+            self.consumer = consumer
+            self.startID = startID
+            self.readCount = readCount
+            self.block = block
+            self.claimMinIdle = claimMinIdle
+            self.claimEvery = claimEvery
+            self.maxClaimedPerLook = maxClaimedPerLook
+            self.maxDeliveries = maxDeliveries
+            self.failureBackoff = failureBackoff
+            self.setupBackoff = setupBackoff
+            self.claimedCounter = claimedCounter
+            self.messages = messages
+        }
+    }
+
+    /// The constant texts of the consumer's log lines; values go in metadata (`error`, `attempt`, `entry_id`,
+    /// `deliveries`, `count`).
+    public struct Messages: Sendable {
+        /// A read, claim or handler call failed.
+        public var failed: Logger.Message
+        /// Creating the group failed.
+        public var groupCreateFailed: Logger.Message
+        /// The group vanished (the stream was deleted) and is created again; nil: logged as ``failed``.
+        public var groupMissing: Logger.Message?
+        /// Acknowledging failed (the entries are acknowledged later, or claimed again).
+        public var acknowledgeFailed: Logger.Message
+        /// One claimed entry, logged at info with its id and delivery count; nil: not logged.
+        public var claimedEntry: Logger.Message?
+        /// The entries claimed in one look, logged at info with their count; nil: not logged.
+        public var claimedEntries: Logger.Message?
+        /// The consumer stopped; nil: not logged.
+        public var stopped: Logger.Message?
+
+        /// Creates the texts.
+        /// - Parameters:
+        ///   - failed: A read, claim or handler call failed.
+        ///   - groupCreateFailed: Creating the group failed.
+        ///   - groupMissing: The group vanished and is created again.
+        ///   - acknowledgeFailed: Acknowledging failed.
+        ///   - claimedEntry: One claimed entry.
+        ///   - claimedEntries: The entries claimed in one look.
+        ///   - stopped: The consumer stopped.
+        public init(
+            failed: Logger.Message, groupCreateFailed: Logger.Message, groupMissing: Logger.Message? = nil, acknowledgeFailed: Logger.Message,
+            claimedEntry: Logger.Message? = nil, claimedEntries: Logger.Message? = nil, stopped: Logger.Message? = nil
+        ) {
+            self.failed = failed
+            self.groupCreateFailed = groupCreateFailed
+            self.groupMissing = groupMissing
+            self.acknowledgeFailed = acknowledgeFailed
+            self.claimedEntry = claimedEntry
+            self.claimedEntries = claimedEntries
+            self.stopped = stopped
+        }
+    }
+
+    /// XACK at most this many ids per command.
+    static var acknowledgeChunk: Int { 10_000 }
+
+    let redis: RedisClient
+    let settings: Settings
+    let handler: Handler
+    let logger: Logger
+
+    /// Creates a consumer.
+    /// - Parameters:
+    ///   - redis: A client of its own (the blocking read holds the connection).
+    ///   - settings: Names, limits and timing.
+    ///   - handler: The work done with the entries.
+    ///   - logger: Where the consumer logs.
+    public init(redis: RedisClient, settings: Settings, handler: Handler, logger: Logger) {
+        self.redis = redis
+        self.settings = settings
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// What the loop carries between reads.
+    private struct State {
+        var handler: Handler
+        /// The last error of entries left pending, for the dead letter's reason.
+        var lastErrors: [String: String] = [:]
+        /// Ids whose work is committed (or dead-lettered) and not yet acknowledged; kept when XACK fails.
+        var unacknowledged: [String] = []
+        /// Entries the handler declared dead, to dead-letter before they are acknowledged.
+        var pendingDead: [StreamBatchVerdict.Dead] = []
+    }
+
+    /// Consumes until the task is cancelled or the service group shuts down gracefully.
+    public func run() async {
+        var state = State(handler: handler)
+        var groupReady = false
+        var startedAnnounced = false
+        var failures = 0
+        var lastClaim: ContinuousClock.Instant?
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if !groupReady {
+                do {
+                    try await redis.xgroupCreate(settings.stream, group: settings.group, startID: settings.startID, makeStream: true)
+                    groupReady = true
+                } catch {
+                    if Task.isCancelled { break }
+                    failures += 1
+                    logger.error(settings.messages.groupCreateFailed, metadata: [StreamConsumerLogKey.error: "\(error)", StreamConsumerLogKey.attempt: "\(failures)"])
+                    guard await pause((settings.setupBackoff ?? settings.failureBackoff).delay(afterFailures: failures)) else { break }
+                    continue
+                }
+                if !startedAnnounced {
+                    startedAnnounced = true
+                    state.handler.started()
+                }
+            }
+            do {
+                await acknowledge(&state, [])
+                apply(try await state.handler.poll(), to: &state)
+                await acknowledge(&state, [])
+                if lastClaim.map({ ContinuousClock.now - $0 >= settings.claimEvery }) ?? true {
+                    lastClaim = .now
+                    try await claimIdle(&state)
+                }
+                let entries = try await cancelWhenGracefulShutdown {
+                    try await redis.xreadgroup(
+                        group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.readCount, block: settings.block
+                    )
+                }
+                if !entries.isEmpty {
+                    try await deliver(entries.map { StreamDelivery(entry: $0, deliveries: 1) }, &state)
+                }
+                failures = 0
+            } catch is CancellationError {
+                break
+            } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+                groupReady = false
+                if let message = settings.messages.groupMissing {
+                    logger.warning(message)
+                    continue
+                }
+                failures += 1
+                logger.error(settings.messages.failed, metadata: [StreamConsumerLogKey.error: "\(error)", StreamConsumerLogKey.attempt: "\(failures)"])
+                guard await pause(settings.failureBackoff.delay(afterFailures: failures)) else { break }
+            } catch {
+                if Task.isCancelled { break }
+                failures += 1
+                logger.error(settings.messages.failed, metadata: [StreamConsumerLogKey.error: "\(error)", StreamConsumerLogKey.attempt: "\(failures)"])
+                guard await pause(settings.failureBackoff.delay(afterFailures: failures)) else { break }
+            }
+        }
+        // Best effort: what is not committed and acknowledged here stays pending and is claimed after the restart.
+        if !Task.isCancelled {
+            apply(await state.handler.finish(), to: &state)
+            await acknowledge(&state, [])
+        }
+        if let stopped = settings.messages.stopped { logger.info(stopped) }
+    }
+
+    /// Sleeps; false when cancelled or shutting down.
+    private func pause(_ delay: Duration) async -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            return !Task.isShuttingDownGracefully
+        } catch {
+            return false
+        }
+    }
+
+    /// Takes over entries pending longer than the min-idle (including this consumer's own failed ones) and delivers them.
+    private func claimIdle(_ state: inout State) async throws {
+        var cursor = "0-0"
+        var claimed = 0
+        repeat {
+            let (next, entries) = try await redis.xautoclaim(
+                settings.stream, group: settings.group, consumer: settings.consumer, minIdle: settings.claimMinIdle, start: cursor,
+                count: settings.readCount
+            )
+            cursor = next
+            guard !entries.isEmpty else { continue }
+            claimed += entries.count
+            if let counter = settings.claimedCounter { Counter(label: counter).increment(by: entries.count) }
+            var deliveries: [String: Int] = [:]
+            if settings.maxDeliveries != nil {
+                let pending = try await redis.xpendingDetail(settings.stream, group: settings.group, count: 1000, consumer: settings.consumer)
+                deliveries = Dictionary(pending.map { ($0.id, $0.deliveries) }, uniquingKeysWith: { max($0, $1) })
+            }
+            let batch = entries.map { StreamDelivery(entry: $0, deliveries: deliveries[$0.id] ?? 2) }
+            if let message = settings.messages.claimedEntry {
+                for delivery in batch {
+                    logger.info(message, metadata: [StreamConsumerLogKey.entryID: "\(delivery.entry.id)", StreamConsumerLogKey.deliveries: "\(delivery.deliveries)"])
+                }
+            }
+            try await deliver(batch, &state)
+        } while cursor != "0-0" && claimed < (settings.maxClaimedPerLook ?? .max) && !Task.isCancelled && !Task.isShuttingDownGracefully
+        if claimed > 0, let message = settings.messages.claimedEntries {
+            logger.info(message, metadata: [StreamConsumerLogKey.count: "\(claimed)"])
+        }
+    }
+
+    /// Dead-letters entries delivered too often, hands the rest to the handler and acknowledges what it committed.
+    private func deliver(_ batch: [StreamDelivery], _ state: inout State) async throws {
+        var handled = batch
+        var exhausted: [String] = []
+        if let maxDeliveries = settings.maxDeliveries {
+            handled.removeAll { $0.deliveries > maxDeliveries }
+            for delivery in batch where delivery.deliveries > maxDeliveries {
+                let id = delivery.entry.id
+                let reason = "failed after \(delivery.deliveries - 1) deliveries: \(state.lastErrors[id] ?? "consumer did not acknowledge")"
+                await state.handler.deadLetter(.init(delivery, reason: reason, code: "max_deliveries"), deliveries: delivery.deliveries)
+                state.lastErrors[id] = nil
+                exhausted.append(id)
+            }
+        }
+        await acknowledge(&state, exhausted)
+        guard !handled.isEmpty else { return }
+        apply(try await state.handler.handle(handled), to: &state)
+        await acknowledge(&state, [])
+    }
+
+    /// Records a verdict: retries remember their error; dead entries are dead-lettered; committed and dead entries are
+    /// queued for acknowledgement.
+    private func apply(_ verdict: StreamBatchVerdict, to state: inout State) {
+        for (id, error) in verdict.retry { state.lastErrors[id] = error }
+        for id in verdict.succeeded { state.lastErrors[id] = nil }
+        state.unacknowledged += verdict.succeeded
+        state.pendingDead += verdict.dead
+    }
+
+    /// Dead-letters what is queued, then acknowledges the queued ids and `more`; ids that fail stay queued.
+    private func acknowledge(_ state: inout State, _ more: [String]) async {
+        for dead in state.pendingDead {
+            await state.handler.deadLetter(dead, deliveries: nil)
+            state.lastErrors[dead.delivery.entry.id] = nil
+            state.unacknowledged.append(dead.delivery.entry.id)
+        }
+        state.pendingDead.removeAll()
+        state.unacknowledged += more
+        var start = 0
+        while start < state.unacknowledged.count {
+            let end = min(start + Self.acknowledgeChunk, state.unacknowledged.count)
+            do {
+                try await redis.xack(settings.stream, group: settings.group, ids: Array(state.unacknowledged[start..<end]))
+            } catch {
+                // Not acknowledged: tried again before the next read; if this process dies first, the entries are
+                // claimed and delivered again (handlers are idempotent).
+                logger.error(settings.messages.acknowledgeFailed, metadata: [StreamConsumerLogKey.error: "\(error)", StreamConsumerLogKey.count: "\(end - start)"])
+                state.unacknowledged.removeSubrange(0..<start)
+                return
+            }
+            start = end
+        }
+        state.unacknowledged.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The metadata keys of ``StreamGroupConsumer``'s log lines.
+public enum StreamConsumerLogKey {
+    /// The error of a failed read, claim, handler call or acknowledgement.
+    public static let error = "error"
+    /// How many failures in a row.
+    public static let attempt = "attempt"
+    /// A stream entry's id.
+    public static let entryID = "entry_id"
+    /// How often the group delivered an entry.
+    public static let deliveries = "deliveries"
+    /// How many entries.
+    public static let count = "count"
+}
