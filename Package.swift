@@ -113,6 +113,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SharedInstruments",
+            dependencies: ["SharedPostgres"],
+            path: "Shared/Instruments",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TickerAPIModel",
             dependencies: [
                 "Shared",
@@ -134,6 +140,7 @@ let package = Package(
                 "ServiceRuntime",
                 "SharedRedis",
                 "SharedPostgres",
+                "SharedInstruments",
                 "TickerAPIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -159,6 +166,7 @@ let package = Package(
                 "ServiceRuntime",
                 "SharedRedis",
                 "SharedPostgres",
+                "SharedInstruments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -252,6 +260,12 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "InstrumentsTests",
+            dependencies: ["SharedInstruments", "SharedPostgres", "Shared", "TestSupport"],
+            path: "Tests/InstrumentsTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "BrokerWireTests",
             dependencies: ["BrokerWire", "TestSupport", "WireFixtures"],
             path: "Tests/BrokerWireTests",
@@ -275,6 +289,7 @@ let package = Package(
                 "TickerService",
                 "TickerAPIModel",
                 "ServiceRuntime",
+                "SharedInstruments",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -286,6 +301,7 @@ let package = Package(
             dependencies: [
                 "BackendService",
                 "ServiceRuntime",
+                "SharedInstruments",
                 "BrokerWire",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
