@@ -124,6 +124,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SharedInstruments",
+            dependencies: ["SharedPostgres"],
+            path: "Shared/Instruments",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TickerAPIModel",
             dependencies: [
                 "Shared",
@@ -146,6 +152,7 @@ let package = Package(
                 "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
+                "SharedInstruments",
                 "TickerAPIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -172,6 +179,7 @@ let package = Package(
                 "SharedBasics",
                 "SharedRedis",
                 "SharedPostgres",
+                "SharedInstruments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -283,6 +291,12 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "InstrumentsTests",
+            dependencies: ["SharedInstruments", "SharedPostgres", "Shared", "TestSupport"],
+            path: "Tests/InstrumentsTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "BrokerWireTests",
             dependencies: ["BrokerWire", "TestSupport", "WireFixtures"],
             path: "Tests/BrokerWireTests",
@@ -306,6 +320,7 @@ let package = Package(
                 "TickerService",
                 "TickerAPIModel",
                 "ServiceRuntime",
+                "SharedInstruments",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -317,6 +332,7 @@ let package = Package(
             dependencies: [
                 "BackendService",
                 "ServiceRuntime",
+                "SharedInstruments",
                 "BrokerWire",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import ServiceRuntime
 import Shared
+import SharedInstruments
 import SharedPostgres
 import SharedRedis
 
@@ -77,9 +78,10 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     }
 
     let instruments = PostgresInstrumentRepository(postgres: postgres)
+    let catalog = PostgresInstrumentCatalog(postgres: postgres)
     let signal = OutboxSignal()
     let subscriptions = SubscriptionManager(
-        store: PostgresSubscriptionStore(postgres: postgres), instruments: instruments, feed: feed, signal: signal, locks: TokenLocks(),
+        store: PostgresSubscriptionStore(postgres: postgres), instruments: catalog, feed: feed, signal: signal, locks: TokenLocks(),
         logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions")
     )
     if overrides.runRestorer {
@@ -114,7 +116,7 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     let history = HistoricalClient(configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).history"))
     let router = buildRouter(
-        health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: instruments,
+        health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: catalog,
         history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil
     )
     overrides.inspectRouter(router)
@@ -131,7 +133,7 @@ func buildRouter(
     health: TickerHealth,
     metrics: MetricsController<BasicRequestContext>,
     subscriptions: SubscriptionManager,
-    instruments: any InstrumentRepository,
+    instruments: any InstrumentCatalog,
     history: HistoricalClient,
     apiKey: String?
 ) -> Router<BasicRequestContext> {
@@ -141,7 +143,7 @@ func buildRouter(
     router.addRoutes(HealthController(health: health).endpoints)
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
-    router.addRoutes(InstrumentsController(repository: instruments).endpoints)
+    router.addRoutes(InstrumentsController(catalog: instruments).endpoints)
     router.addRoutes(HistoryController(client: history).endpoints)
     return router
 }

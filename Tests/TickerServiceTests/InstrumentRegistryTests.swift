@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Shared
+import SharedInstruments
 import SharedPostgres
 import Testing
 import TestSupport
@@ -80,8 +81,9 @@ struct InstrumentRegistryTests {
         changed.lotSize = 2
         #expect(try await repository.store([changed, SampleInstruments.niftyIndex]) == 2)
         #expect(try await repository.count() == SampleInstruments.all.count)
-        #expect(try await repository.instrument(token: 738_561)?.lotSize == 2)
-        let found = try await repository.instruments(tokens: [738_561, 256_265, 1])
+        let catalog = PostgresInstrumentCatalog(postgres: fixture.postgres)
+        #expect(try await catalog.instrument(token: 738_561)?.lotSize == 2)
+        let found = try await catalog.instruments(tokens: [738_561, 256_265, 1])
         #expect(Set(found.keys) == [738_561, 256_265])
     }
 }

@@ -1,6 +1,7 @@
 import BrokerWire
 import Foundation
 import Shared
+import SharedInstruments
 import SharedPostgres
 
 /// A run of missing minutes of one instrument, `[start, end]` inclusive minute starts (Unix seconds).
@@ -87,11 +88,11 @@ struct BackfillStore: Sendable {
     /// grouped into runs (gaps-and-islands).
     func gaps(tokens: [Int64], from: Date, to: Date, mode: SessionCalendar.Mode) async throws -> [BarGap] {
         guard !tokens.isEmpty else { return [] }
+        let instruments = try await PostgresInstrumentCatalog(postgres: postgres).instruments(tokens: tokens)
         let rows = try await postgres.query(
             """
             WITH tokens AS (
-                SELECT t.token, coalesce(i.exchange, '') AS exchange
-                FROM unnest($1::bigint[]) AS t(token) LEFT JOIN instruments i ON i.instrument_token = t.token
+                SELECT t.token, t.exchange FROM unnest($1::bigint[], $5::text[]) AS t(token, exchange)
             ),
             expected AS (
                 SELECT tk.token, m AS minute
@@ -120,7 +121,7 @@ struct BackfillStore: Sendable {
             SELECT token, min(minute) AS gap_start, max(minute) AS gap_end, count(*) AS minutes
             FROM islands GROUP BY token, grp ORDER BY token, gap_start
             """,
-            [PostgresArrayLiteral.bigints(tokens), from, to, mode == .always]
+            [PostgresArrayLiteral.bigints(tokens), from, to, mode == .always, PostgresArrayLiteral.texts(tokens.map { instruments[$0]?.exchange ?? "" })]
         )
         return try rows.map { row in
             BarGap(
@@ -152,13 +153,6 @@ struct BackfillStore: Sendable {
             [ticksSince]
         )
         return try rows.map { try $0.decode(Int64.self, "instrument_token") }
-    }
-
-    /// Exchange and trading symbol from the instrument cache, when it has the instrument.
-    func instrumentInfo(token: Int64) async throws -> (exchange: String, tradingsymbol: String)? {
-        let rows = try await postgres.query("SELECT exchange, tradingsymbol FROM instruments WHERE instrument_token = $1", [token])
-        guard let row = rows.first else { return nil }
-        return (try row.decode(String.self, "exchange"), try row.decode(String.self, "tradingsymbol"))
     }
 
     // MARK: Jobs

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Shared
+import SharedInstruments
 import SharedPostgres
 import SharedRedis
 
@@ -47,14 +48,16 @@ struct EventBackfillComponents: Sendable {
         }
         return EventBackfillComponents(
             configuration: configuration, redis: redis, postgres: postgres, candles: source, subscriptions: ticker,
-            tickerLookup: { try await ticker.instrument(token: $0) }, logger: logger
+            tickerLookup: ticker, logger: logger
         )
     }
 
     /// Builds the set from explicit sources.
+    /// - Parameters:
+    ///   - tickerLookup: Asked for an instrument the shared `instruments` table lacks (TickerService); nil: none.
     init(
         configuration: BackfillConfiguration, redis: RedisClient, postgres: PostgresClient, candles: any CandleSource,
-        subscriptions: any ActiveSubscriptionsSource, tickerLookup: (@Sendable (Int64) async throws -> TickerInstrument?)?, logger: Logger
+        subscriptions: any ActiveSubscriptionsSource, tickerLookup: (any InstrumentTokenLookup)?, logger: Logger
     ) {
         self.configuration = configuration
         let queue = BackfillQueue()
@@ -66,7 +69,8 @@ struct EventBackfillComponents: Sendable {
         eventsLogger[metadataKey: LogKey.component] = "events"
         let backfiller = InstrumentBackfiller(
             source: candles, store: store, calendar: SessionCalendar(mode: configuration.session), configuration: configuration,
-            tickerLookup: tickerLookup, logger: backfillLogger
+            instruments: FallbackInstrumentCatalog(catalog: PostgresInstrumentCatalog(postgres: postgres), fallback: tickerLookup),
+            logger: backfillLogger
         )
         let leases = BackfillJobLeases(
             instance: BackfillJobLeases.instanceID(consumerName: configuration.consumerName), store: store, queue: queue, logger: backfillLogger

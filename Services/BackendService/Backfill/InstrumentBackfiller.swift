@@ -2,6 +2,7 @@ import BrokerWire
 import Foundation
 import Logging
 import SharedBasics
+import SharedInstruments
 
 /// Why a backfill failed; a struct so that cases can grow.
 struct BackfillError: Error, Sendable, CustomStringConvertible {
@@ -34,8 +35,8 @@ struct InstrumentBackfiller: Sendable {
     let store: BackfillStore
     let calendar: SessionCalendar
     let configuration: BackfillConfiguration
-    /// Looks up an instrument's metadata in TickerService when the local cache lacks it (nil: no lookup).
-    let tickerLookup: (@Sendable (Int64) async throws -> TickerInstrument?)?
+    /// The instrument catalog, asking TickerService when the shared table lacks a token (when it has a fallback).
+    let instruments: FallbackInstrumentCatalog
     let logger: Logger
     var now: @Sendable () -> Date = { Date() }
 
@@ -107,16 +108,16 @@ struct InstrumentBackfiller: Sendable {
         return (outcome, fetched)
     }
 
-    /// Exchange (for the session) and trading symbol: from the request, the instrument cache, or TickerService.
+    /// Exchange (for the session) and trading symbol: from the request, else the instrument catalog (which asks
+    /// TickerService when the shared table lacks the token).
     private func resolve(_ request: BackfillRequest) async throws -> (exchange: String?, symbol: String?) {
         if let exchange = request.exchange { return (exchange, request.tradingsymbol) }
-        if let info = try? await store.instrumentInfo(token: request.token) { return (info.exchange, info.tradingsymbol) }
-        guard let tickerLookup else { return (nil, request.tradingsymbol) }
         do {
-            guard let instrument = try await tickerLookup(request.token) else {
-                throw BackfillError(.unknownInstrument, "Instrument metadata not found for \(request.token)")
+            switch try await instruments.resolve(token: request.token) {
+            case .found(let instrument): return (instrument.exchange, instrument.tradingsymbol)
+            case .unknown: throw BackfillError(.unknownInstrument, "Instrument metadata not found for \(request.token)")
+            case .notInCatalog: return (nil, request.tradingsymbol)
             }
-            return (instrument.exchange, instrument.tradingsymbol)
         } catch let error as BackfillError {
             throw error
         } catch {

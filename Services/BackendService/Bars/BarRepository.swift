@@ -1,4 +1,5 @@
 import Foundation
+import SharedInstruments
 import SharedPostgres
 
 /// A bar timeframe served by the APIs: 1-minute bars as stored, 5- and 15-minute bars derived (docs/bars.md).
@@ -50,6 +51,13 @@ struct InstrumentRef: Sendable, Equatable {
     var exchange: String?
 }
 
+extension InstrumentRef {
+    /// The reference to an instrument of the catalog.
+    init(_ instrument: Instrument) {
+        self.init(instrumentToken: instrument.instrumentToken, tradingsymbol: instrument.tradingsymbol, exchange: instrument.exchange)
+    }
+}
+
 /// Reads bars from `bars_1m` (and the same aggregation as the `bars_5m`/`bars_15m` views).
 struct BarRepository: Sendable {
     let postgres: PostgresClient
@@ -57,23 +65,19 @@ struct BarRepository: Sendable {
     /// Bin origin shared with the views in 0004_bar_views.sql.
     static let origin = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 
+    /// The instruments, read from the same database.
+    var catalog: any InstrumentCatalog { PostgresInstrumentCatalog(postgres: postgres) }
+
     /// The instrument by token: from `instruments`, or a bare reference when only bars know it; nil when neither does.
     func instrument(token: Int64) async throws -> InstrumentRef? {
-        if let row = try await postgres.query("SELECT tradingsymbol, exchange FROM instruments WHERE instrument_token = $1", [token]).first {
-            return InstrumentRef(instrumentToken: token, tradingsymbol: row["tradingsymbol"], exchange: row["exchange"])
-        }
+        if let instrument = try await catalog.instrument(token: token) { return InstrumentRef(instrument) }
         let hasBars = try await postgres.query("SELECT 1 FROM bars_1m WHERE instrument_token = $1 LIMIT 1", [token]).first != nil
         return hasBars ? InstrumentRef(instrumentToken: token, tradingsymbol: nil, exchange: nil) : nil
     }
 
     /// The instrument by exchange and trading symbol (case-insensitive), nil when unknown.
     func instrument(tradingsymbol: String, exchange: String) async throws -> InstrumentRef? {
-        let rows = try await postgres.query(
-            "SELECT instrument_token, tradingsymbol, exchange FROM instruments WHERE exchange = $1 AND upper(tradingsymbol) = $2 LIMIT 1",
-            [exchange.uppercased(), tradingsymbol.uppercased()]
-        )
-        guard let row = rows.first else { return nil }
-        return InstrumentRef(instrumentToken: try row.decode(Int64.self, "instrument_token"), tradingsymbol: row["tradingsymbol"], exchange: row["exchange"])
+        try await catalog.instrument(tradingsymbol: tradingsymbol, exchange: exchange).map(InstrumentRef.init)
     }
 
     /// Bars overlapping `[from, to]`, oldest first.

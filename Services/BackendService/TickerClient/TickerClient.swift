@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Shared
+import SharedInstruments
 import SharedJSON
 
 /// Why a call to TickerService failed.
@@ -66,64 +67,11 @@ struct TickerSubscribeOutcome: Sendable, Hashable {
     var capacityError: String?
 }
 
-/// `GET /instruments/{token}`: the broker metadata of one instrument.
-struct TickerInstrument: Sendable, Hashable, Decodable {
-    var instrumentToken: Int64
-    var tradingsymbol: String
-    var name: String
-    var segment: String
-    var exchange: String
-    /// `yyyy-mm-dd`, nil for equities and indices.
-    var expiry: String?
-    var strike: Double
-    var instrumentType: String
-    var lotSize: Int?
-    var tickSize: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case instrumentToken = "instrument_token"
-        case tradingsymbol, name, segment, exchange, expiry, strike
-        case instrumentType = "instrument_type"
-        case lotSize = "lot_size"
-        case tickSize = "tick_size"
-    }
-
-    init(
-        instrumentToken: Int64, tradingsymbol: String, name: String, segment: String, exchange: String, expiry: String?,
-        strike: Double, instrumentType: String, lotSize: Int? = nil, tickSize: Double? = nil
-    ) {
-        self.instrumentToken = instrumentToken
-        self.tradingsymbol = tradingsymbol
-        self.name = name
-        self.segment = segment
-        self.exchange = exchange
-        self.expiry = expiry
-        self.strike = strike
-        self.instrumentType = instrumentType
-        self.lotSize = lotSize
-        self.tickSize = tickSize
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        instrumentToken = try c.decode(Int64.self, forKey: .instrumentToken)
-        tradingsymbol = try c.decode(String.self, forKey: .tradingsymbol)
-        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
-        segment = try c.decodeIfPresent(String.self, forKey: .segment) ?? ""
-        exchange = try c.decodeIfPresent(String.self, forKey: .exchange) ?? ""
-        expiry = try c.decodeIfPresent(String.self, forKey: .expiry)
-        strike = try c.decodeIfPresent(Double.self, forKey: .strike) ?? 0
-        instrumentType = try c.decodeIfPresent(String.self, forKey: .instrumentType) ?? ""
-        lotSize = try c.decodeIfPresent(Int.self, forKey: .lotSize)
-        tickSize = try c.decodeIfPresent(Double.self, forKey: .tickSize)
-    }
-}
-
 /// BackendService's HTTP client for TickerService: history, active subscriptions, subscribing, instrument metadata.
 ///
 /// Every call has a timeout; failures are ``TickerClientError`` (unreachable, HTTP status with the service's message,
 /// decoding). The API key, when configured, is sent as `X-API-Key` and never logged.
-struct TickerClient: Sendable {
+struct TickerClient: Sendable, InstrumentTokenLookup {
     let baseURL: String
     let apiKey: String?
     let httpClient: HTTPClient
@@ -203,13 +151,16 @@ struct TickerClient: Sendable {
         return TickerSubscribeOutcome(subscribed: subscribed, created: created, capacityError: nil)
     }
 
-    /// `GET /instruments/{token}`; nil when the ticker does not know the instrument (404).
-    func instrument(token: Int64) async throws -> TickerInstrument? {
+    /// `GET /instruments/{token}`; nil when the ticker does not know the instrument (404). The fallback of BackendService's
+    /// ``FallbackInstrumentCatalog`` while the shared instrument table lacks a token.
+    func instrument(token: Int64) async throws -> Instrument? {
         let (status, body) = try await send(.GET, path: "/instruments/\(token)", body: nil, timeout: requestTimeout)
         if status == 404 { return nil }
         guard (200..<300).contains(status) else { throw Self.statusError(status, body, path: "/instruments/\(token)") }
         do {
-            return try JSONDecoder().decode(TickerInstrument.self, from: Data(body.utf8))
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(Instrument.self, from: Data(body.utf8))
         } catch {
             throw TickerClientError(.decoding, "GET /instruments/\(token): \(error)")
         }

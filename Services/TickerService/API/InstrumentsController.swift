@@ -1,10 +1,11 @@
 import HTTPTypes
 import Hummingbird
 import ServiceRuntime
+import SharedInstruments
 
-/// `GET /instruments/{token}`: the cached broker metadata of one instrument.
+/// `GET /instruments/{token}`: the cached broker metadata of one instrument, from the shared catalog.
 struct InstrumentsController<Context: RequestContext>: Sendable {
-    let repository: any InstrumentRepository
+    let catalog: any InstrumentCatalog
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -12,11 +13,11 @@ struct InstrumentsController<Context: RequestContext>: Sendable {
         return routes
     }
 
-    @Sendable func show(_ request: Request, context: Context) async throws -> InstrumentRecord {
+    @Sendable func show(_ request: Request, context: Context) async throws -> Instrument {
         let token = try SubscriptionRequestParser.token(context.parameters.get("token"))
-        let record: InstrumentRecord?
+        let record: Instrument?
         do {
-            record = try await repository.instrument(token: token)
+            record = try await catalog.instrument(token: token)
         } catch {
             throw APIError(.serviceUnavailable, "storage_unavailable", "could not read the instrument registry: \(error)")
         }
@@ -27,4 +28,4 @@ struct InstrumentsController<Context: RequestContext>: Sendable {
     }
 }
 
-extension InstrumentRecord: JSONResponseBody {}
+extension Instrument: JSONResponseBody {}

@@ -1,34 +1,9 @@
 import BrokerWire
-import Foundation
 import SharedPostgres
 
-/// ``InstrumentRepository`` over the `instruments` table.
+/// ``InstrumentRepository`` over the `instruments` table (the dump's COPY and upsert).
 struct PostgresInstrumentRepository: InstrumentRepository {
     let postgres: PostgresClient
-
-    private static let columns = """
-        instrument_token, exchange_token, tradingsymbol, name, expiry::text AS expiry, strike, tick_size, lot_size,
-        instrument_type, segment, exchange, updated_at
-        """
-
-    func instrument(token: Int64) async throws -> InstrumentRecord? {
-        let rows = try await postgres.query("SELECT \(Self.columns) FROM instruments WHERE instrument_token = $1", [token])
-        return try rows.first.map(Self.record)
-    }
-
-    func instruments(tokens: [Int64]) async throws -> [Int64: InstrumentRecord] {
-        guard !tokens.isEmpty else { return [:] }
-        let rows = try await postgres.query(
-            "SELECT \(Self.columns) FROM instruments WHERE instrument_token = ANY($1::bigint[])", [PostgresArrayLiteral.bigints(tokens)]
-        )
-        var result: [Int64: InstrumentRecord] = [:]
-        result.reserveCapacity(rows.count)
-        for row in rows {
-            let record = try Self.record(row)
-            result[record.instrumentToken] = record
-        }
-        return result
-    }
 
     func count() async throws -> Int {
         try await postgres.query("SELECT count(*) AS n FROM instruments").first?.decode(Int.self, "n") ?? 0
@@ -74,22 +49,5 @@ struct PostgresInstrumentRepository: InstrumentRepository {
                 """
             )
         }
-    }
-
-    static func record(_ row: PostgresRow) throws -> InstrumentRecord {
-        InstrumentRecord(
-            instrumentToken: try row.decode(Int64.self, "instrument_token"),
-            exchangeToken: try row.decode(Int64.self, "exchange_token"),
-            tradingsymbol: try row.decode(String.self, "tradingsymbol"),
-            name: try row.decode(String.self, "name"),
-            expiry: try row.decodeIfPresent(String.self, "expiry"),
-            strike: try row.decode(Double.self, "strike"),
-            tickSize: try row.decode(Double.self, "tick_size"),
-            lotSize: try row.decode(Int.self, "lot_size"),
-            instrumentType: try row.decode(String.self, "instrument_type"),
-            segment: try row.decode(String.self, "segment"),
-            exchange: try row.decode(String.self, "exchange"),
-            updatedAt: try row.decode(Date.self, "updated_at")
-        )
     }
 }

@@ -2,6 +2,7 @@ import CoreMetrics
 import BrokerWire
 import Logging
 import Shared
+import SharedInstruments
 import TickerAPIModel
 
 /// Adds and removes holders of instrument subscriptions, keeping three things in step: the broker feed, the stored
@@ -35,7 +36,8 @@ struct SubscriptionManager: Sendable {
     }
 
     let store: any SubscriptionStore
-    let instruments: any InstrumentRepository
+    /// Validates tokens and describes events (the shared instrument catalog).
+    let instruments: any InstrumentCatalog
     let feed: any FeedControlling
     let signal: OutboxSignal
     let locks: TokenLocks
