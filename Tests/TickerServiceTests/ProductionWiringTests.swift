@@ -26,10 +26,10 @@ struct ProductionWiringTests {
         try await fixture.postgres.execute("DELETE FROM instruments")
         let app = try await buildApplication(
             TestArguments(redisURL: fixture.redisURL, databaseURL: fixture.database),
-            overrides: TickerOverrides(configuration: [
+            overrides: TickerOverrides(configuration: ServiceEnvironment.unreachable(except: ["REDIS_URL", "DATABASE_URL"]).merging([
                 ConfigKey.brokerURL.name: "http://127.0.0.1:\(port)", ConfigKey.brokerWebSocketURL.name: "ws://127.0.0.1:\(port)",
                 ConfigKey.redisChannelPrefix.name: fixture.prefix, ConfigKey.apiKeyEnabled.name: "false",
-            ])
+            ]) { _, given in given })
         )
         try await app.test(.router) { client in
             var token: Int64?

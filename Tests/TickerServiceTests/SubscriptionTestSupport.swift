@@ -153,11 +153,10 @@ struct TickerFixture {
     /// Builds TickerService against this world with the given feed.
     /// The service over `feed`. `restore: false` leaves out the startup restore, for tests that count the feed's calls.
     func app(feed: RecordingFeed, relay: Bool = true, restore: Bool = true, brokerURL: String? = nil) async throws -> some ApplicationProtocol {
-        var configuration = [
-            ConfigKey.redisChannelPrefix.name: prefix,
-            ConfigKey.brokerURL.name: brokerURL ?? "http://127.0.0.1:\(Ports.freeLoopbackPort())",
-            ConfigKey.outboxPollInterval.name: "0.2",
-        ]
+        var configuration = ServiceEnvironment.unreachable(except: ["REDIS_URL", "DATABASE_URL"])
+        configuration[ConfigKey.redisChannelPrefix.name] = prefix
+        configuration[ConfigKey.outboxPollInterval.name] = "0.2"
+        if let brokerURL { configuration[ConfigKey.brokerURL.name] = brokerURL }
         if let apiKey {
             configuration[ConfigKey.apiKeyEnabled.name] = "true"
             configuration[ConfigKey.apiKey.name] = apiKey

@@ -22,7 +22,9 @@ struct TestArguments: AppArguments {
 func quietOverrides(feed: RecordingFeed = RecordingFeed()) -> TickerOverrides {
     TickerOverrides(
         feed: feed,
-        configuration: [ConfigKey.brokerURL.name: "http://127.0.0.1:\(Ports.freeLoopbackPort())", ConfigKey.redisChannelPrefix.name: "health-\(UUID().uuidString.prefix(8))"]
+        configuration: ServiceEnvironment.unreachable(except: ["REDIS_URL", "DATABASE_URL"]).merging(
+            [ConfigKey.redisChannelPrefix.name: "health-\(UUID().uuidString.prefix(8))"]
+        ) { _, given in given }
     )
 }
 
