@@ -5,12 +5,15 @@ import SharedBasics
 
 /// A calendar date as Kite writes it in the dump's `expiry` column (`yyyy-mm-dd`), with no time zone.
 public struct KiteCalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The date itself; this type adds Kite's text form and the calendar arithmetic the dump needs.
+    public var civil: CivilDate
+
     /// The year, e.g. 2025.
-    public var year: Int
+    public var year: Int { civil.year }
     /// The month, 1...12.
-    public var month: Int
+    public var month: Int { civil.month }
     /// The day of the month, 1...31.
-    public var day: Int
+    public var day: Int { civil.day }
 
     /// Creates a date from its parts (not validated beyond the ranges of a proleptic Gregorian calendar).
     /// - Parameters:
@@ -18,9 +21,7 @@ public struct KiteCalendarDate: Sendable, Hashable, Comparable, CustomStringConv
     ///   - month: The month, 1...12.
     ///   - day: The day of the month.
     public init(year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
+        civil = CivilDate(year: year, month: month, day: day)
     }
 
     /// Parses `yyyy-mm-dd`.
@@ -39,14 +40,11 @@ public struct KiteCalendarDate: Sendable, Hashable, Comparable, CustomStringConv
     /// - Parameters:
     ///   - daysSinceEpoch: Days since 1970-01-01 (negative before it).
     public init(daysSinceEpoch: Int) {
-        let date = CivilDate(daysSinceEpoch: daysSinceEpoch)
-        self.init(year: date.year, month: date.month, day: date.day)
+        civil = CivilDate(daysSinceEpoch: daysSinceEpoch)
     }
 
     /// Days since 1970-01-01.
-    public var daysSinceEpoch: Int {
-        CivilDate(year: year, month: month, day: day).daysSinceEpoch
-    }
+    public var daysSinceEpoch: Int { civil.daysSinceEpoch }
 
     /// ISO weekday: 1 = Monday ... 7 = Sunday.
     public var weekday: Int {

@@ -3,18 +3,18 @@ import Foundation
 
 /// A trading day in India (IST). The universe is generated for one of these.
 struct TradingDate: Sendable, Hashable, Comparable, CustomStringConvertible {
-    var year: Int
-    var month: Int
-    var day: Int
+    /// The day as the dump writes it.
+    var calendarDate: KiteCalendarDate
+    var year: Int { calendarDate.year }
+    var month: Int { calendarDate.month }
+    var day: Int { calendarDate.day }
 
     init(year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
+        calendarDate = KiteCalendarDate(year: year, month: month, day: day)
     }
 
     init(_ date: KiteCalendarDate) {
-        self.init(year: date.year, month: date.month, day: date.day)
+        calendarDate = date
     }
 
     /// Parses `yyyy-mm-dd`.
@@ -29,7 +29,6 @@ struct TradingDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         return TradingDate(KiteCalendarDate(daysSinceEpoch: Int(local.floorDiv(86_400))))
     }
 
-    var calendarDate: KiteCalendarDate { KiteCalendarDate(year: year, month: month, day: day) }
     var daysSinceEpoch: Int { calendarDate.daysSinceEpoch }
     var iso: String { calendarDate.iso }
     var description: String { iso }
