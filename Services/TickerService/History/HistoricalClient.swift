@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Shared
+import SharedBasics
 import SharedJSON
 
 /// Why a history request failed; the controller maps codes to HTTP statuses.
@@ -40,7 +41,7 @@ struct HistoricalClient: Sendable {
     var failureAttempts = 3
     /// Pause after a 429 before that account is used again.
     var rateLimitedPause: Duration = .seconds(1)
-    /// First retry delay after a 5xx (doubles).
+    /// Ceiling of the first retry delay after a 5xx (capped exponential backoff with full jitter, at most 8×).
     var failureBaseDelay: Duration = .milliseconds(200)
     /// Most chunks one request may need.
     var maxChunks = 60
@@ -181,7 +182,7 @@ struct HistoricalClient: Sendable {
             }
             logger.warning("historical request failed; retrying", metadata: ["account": "\(account.id)", "attempt": "\(failures)", "error": "\(lastProblem)"])
             do {
-                try await Task.sleep(for: failureBaseDelay * (1 << (failures - 1)))
+                try await Task.sleep(for: Backoff(base: failureBaseDelay, cap: failureBaseDelay * 8).delay(afterFailures: failures))
             } catch {
                 throw HistoryError(code: .upstreamFailed, message: "cancelled")
             }
