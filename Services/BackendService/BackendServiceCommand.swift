@@ -5,26 +5,35 @@ import Shared
 
 /// `BackendService`: consumes subscription events, backfills candles, builds bars, serves the user APIs.
 @main
-struct BackendServiceCommand: AsyncParsableCommand, AppArguments {
+struct BackendServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "BackendService",
-        abstract: "Event-driven backfill, bars from ticks and the user-facing market-data APIs."
+        abstract: "Event-driven backfill, bars from ticks and the user-facing market-data APIs.",
+        subcommands: [Serve.self, Backfill.self],
+        defaultSubcommand: Serve.self
     )
+}
 
-    @OptionGroup var common: CommonOptions
+extension BackendServiceCommand {
+    /// Runs the service (the default subcommand: `BackendService --port 8081` is `BackendService serve --port 8081`).
+    struct Serve: AsyncParsableCommand, AppArguments {
+        static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the service.")
 
-    @Flag(name: .customLong("print-config"), help: "Print the configuration (secrets masked) and exit.")
-    var printConfig = false
+        @OptionGroup var common: CommonOptions
 
-    func run() async throws {
-        try await exitOnStartupFailure(service: BackendConfiguration.serviceName) {
-            if printConfig {
-                let config = try BackendConfiguration(source: common.configSource())
-                for (key, value) in config.redactedSummary { print("\(key)=\(value)") }
-                return
+        @Flag(name: .customLong("print-config"), help: "Print the configuration (secrets masked) and exit.")
+        var printConfig = false
+
+        func run() async throws {
+            try await exitOnStartupFailure(service: BackendConfiguration.serviceName) {
+                if printConfig {
+                    let config = try BackendConfiguration(source: common.configSource())
+                    for (key, value) in config.redactedSummary { print("\(key)=\(value)") }
+                    return
+                }
+                let app = try await buildApplication(self)
+                try await app.runService()
             }
-            let app = try await buildApplication(self)
-            try await app.runService()
         }
     }
 }

@@ -51,23 +51,12 @@ public enum OpenAPISpec {
     /// - Parameter url: The file.
     /// - Returns: nil when the file is valid OpenAPI, else the validator's output.
     public static func validationProblems(file url: URL) throws -> String? {
-        let venv = ProcessInfo.processInfo.environment["PROJECT_VENV"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? root.appendingPathComponent(".venv").path
-        let validator = venv + "/bin/openapi-spec-validator"
+        let validator = Command.venv + "/bin/openapi-spec-validator"
         guard FileManager.default.isExecutableFile(atPath: validator) else {
             throw ValidatorMissing(path: validator)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: validator)
-        process.arguments = [url.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : "exit \(process.terminationStatus): \(text.suffix(4000))"
+        let outcome = try Command.run(validator, [url.path])
+        return outcome.status == 0 ? nil : "exit \(outcome.status): \(outcome.output.suffix(4000))"
     }
 
     /// `openapi-spec-validator` is not installed.

@@ -90,7 +90,9 @@ public final class Platform: Sendable {
         (try? String(contentsOfFile: logPath(component), encoding: .utf8)) ?? ""
     }
 
-    private func environment(for component: Component) -> [String: String] {
+    /// The environment the platform gives a component: its stores, prefix and every other service's address (a command-line
+    /// tool run against the platform takes the same).
+    public func environment(for component: Component) -> [String: String] {
         var environment = ServiceEnvironment.isolated([
             "ENVIRONMENT": "test",
             "REDIS_URL": redisURL,
