@@ -6,7 +6,9 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libhiredis-dev libpq-dev libcurl4-openssl-dev redis-server redis-tools zlib1g-dev; do
+# prometheus (promtool), docker-compose and yamllint check deploy/ in `make test`; `make run` starts Prometheus.
+# chromium and chromium-driver: the status-page test looks at the page in a real (headless) browser.
+for pkg in libhiredis-dev libpq-dev libcurl4-openssl-dev redis-server redis-tools zlib1g-dev prometheus docker-compose yamllint chromium chromium-driver; do
     have_pkg "$pkg" || need+=("$pkg")
 done
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -29,3 +31,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts redis-server as a system service on install where it can; we run our own instances.
+# Debian's prometheus package may start a system Prometheus on 9090; `make run` and the tests start their own.
+if [ -x /etc/init.d/prometheus ]; then $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true; fi

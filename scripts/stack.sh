@@ -6,7 +6,8 @@
 #   scripts/stack.sh stop     stop everything cleanly (services first, then the stores)
 #   scripts/stack.sh status   what is running
 #
-# Ports: REDIS_PORT (6379), PG_PORT (5432), TICKER_PORT (8080), BACKEND_PORT (8081), BROKER_PORT (8090).
+# Ports: REDIS_PORT (6379), PG_PORT (5432), TICKER_PORT (8080), BACKEND_PORT (8081), BROKER_PORT (8090),
+# PROM_PORT (9090; Prometheus is started when `prometheus` is installed, with deploy/prometheus/alerts.yml).
 # Binaries: BIN_DIR (default .build/debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ PG_PORT=${PG_PORT:-5432}
 TICKER_PORT=${TICKER_PORT:-8080}
 BACKEND_PORT=${BACKEND_PORT:-8081}
 BROKER_PORT=${BROKER_PORT:-8090}
+PROM_PORT=${PROM_PORT:-9090}
 BIN_DIR=${BIN_DIR:-$ROOT/.build/debug}
 DB_NAME=${DB_NAME:-marketdata}
 
@@ -27,6 +29,7 @@ DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
 TICKER_URL="http://127.0.0.1:$TICKER_PORT"
 BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
 BROKER_URL="http://127.0.0.1:$BROKER_PORT"
+PROM_URL="http://127.0.0.1:$PROM_PORT"
 
 log() { printf '%s\n' "stack: $*"; }
 die() { printf '%s\n' "stack: $*" >&2; exit 1; }
@@ -121,6 +124,27 @@ start_process() {  # start_process NAME PORT BINARY ARGS...
     log "$name on http://127.0.0.1:$port (log .run/logs/$name.log)"
 }
 
+# Prometheus with deploy/prometheus's rules, scraping the loopback stack: the compose targets swapped for ours.
+start_prometheus() {
+    local binary
+    binary=$(command -v prometheus || true)
+    if [ -z "$binary" ]; then log "prometheus not installed: skipped (scripts/install-deps.sh installs it)"; return; fi
+    if pid_alive prometheus; then log "prometheus already running (pid $(cat "$PIDS/prometheus.pid"))"; return; fi
+    port_busy "$PROM_PORT" && die "port $PROM_PORT is in use: set PROM_PORT"
+    mkdir -p "$STATE/prometheus/data"
+    cp "$ROOT/deploy/prometheus/alerts.yml" "$STATE/prometheus/alerts.yml"
+    sed -e "s/ticker-service:8080/127.0.0.1:$TICKER_PORT/" \
+        -e "s/backend-service:8081/127.0.0.1:$BACKEND_PORT/" \
+        -e "s/broker-simulator:8090/127.0.0.1:$BROKER_PORT/" \
+        -e "s/scrape_interval: 15s/scrape_interval: 5s/" \
+        "$ROOT/deploy/prometheus/prometheus.yml" >"$STATE/prometheus/prometheus.yml"
+    "$binary" --config.file="$STATE/prometheus/prometheus.yml" --storage.tsdb.path="$STATE/prometheus/data" \
+        --web.listen-address="127.0.0.1:$PROM_PORT" >>"$LOGS/prometheus.log" 2>&1 &
+    echo $! >"$PIDS/prometheus.pid"
+    wait_for prometheus curl -fsS "$PROM_URL/-/ready"
+    log "prometheus on $PROM_URL (rules from deploy/prometheus/alerts.yml, log .run/logs/prometheus.log)"
+}
+
 write_env() {
     {
         echo "# Written by make run; source it: . .run/env"
@@ -129,6 +153,7 @@ write_env() {
         echo "export TICKER_URL=$TICKER_URL"
         echo "export BACKEND_URL=$BACKEND_URL"
         echo "export BROKER_URL=$BROKER_URL"
+        echo "export PROM_URL=$PROM_URL"
         echo "export REDISCLI_PORT=$REDIS_PORT PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=$DB_NAME"
     } >"$STATE/env"
 }
@@ -146,6 +171,7 @@ start() {
     start_process broker-simulator "$BROKER_PORT" "$BIN_DIR/BrokerSimulator" --port "$BROKER_PORT"
     start_process ticker-service "$TICKER_PORT" "$BIN_DIR/TickerService" --port "$TICKER_PORT"
     start_process backend-service "$BACKEND_PORT" "$BIN_DIR/BackendService" --port "$BACKEND_PORT"
+    start_prometheus
     log "ready. Endpoints are in .run/env:  . .run/env && curl \$TICKER_URL/health"
 }
 
@@ -163,6 +189,7 @@ stop_process() {
 }
 
 stop() {
+    stop_process prometheus
     stop_process backend-service
     stop_process ticker-service
     stop_process broker-simulator
@@ -178,7 +205,7 @@ stop() {
 }
 
 status() {
-    for name in broker-simulator ticker-service backend-service; do
+    for name in broker-simulator ticker-service backend-service prometheus; do
         if pid_alive "$name"; then echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
     done
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && echo "redis: running" || echo "redis: stopped"

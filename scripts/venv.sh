@@ -4,7 +4,7 @@
 # which checks docs/openapi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stamp=.venv/.installed-v2
+stamp=.venv/.installed-v3
 if [ -f "$stamp" ]; then exit 0; fi
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt

@@ -50,6 +50,26 @@ func buildApplication(
         metrics: MetricsController(registry: registry)
     )
     events.addRoutes(to: router)
+    // The backlog of every group this process consumes, and the stream rates the status page plots.
+    var consumed: [StreamBacklogMonitor.Watched] = []
+    if config.backfill.eventsEnabled {
+        consumed.append(.init(stream: config.common.channels.eventsStream, group: config.backfill.consumerGroup))
+    }
+    if market.tickBarsEnabled {
+        consumed.append(.init(stream: config.common.channels.ticksStream, group: market.tickBarsConsumerGroup))
+    }
+    let backlog = consumed.isEmpty
+        ? nil : StreamBacklogMonitor(redis: redis, groups: consumed, logger: Logger(label: "\(BackendConfiguration.serviceName).backlog"))
+    let throughput = ThroughputHistory(
+        redis: redis, ticksStream: config.common.channels.ticksStream, eventsStream: config.common.channels.eventsStream,
+        logger: Logger(label: "\(BackendConfiguration.serviceName).throughput")
+    )
+    router.addRoutes(
+        StatusController<BasicRequestContext>(
+            environment: config.common.environment, checks: checks, ticker: ticker, backlog: backlog, throughput: throughput,
+            backfill: events.backfillStatus(BasicRequestContext.self), postgres: postgres
+        ).endpoints
+    )
     router.addRoutes(BarsController<BasicRequestContext>(repository: BarRepository(postgres: postgres), maxPoints: market.barsMaxPoints, logger: logger).endpoints)
     router.addRoutes(
         StrikeDistributionController<BasicRequestContext>(
@@ -70,6 +90,9 @@ func buildApplication(
         await postgres.close()
     }]
     services += events.services
+    // What the alerts and the status page read without anyone asking /health.
+    services += [DependencyMonitor(checks: checks, logger: Logger(label: "\(BackendConfiguration.serviceName).dependencies")), throughput]
+    if let backlog { services.append(backlog) }
     if market.tickBarsEnabled {
         services.append(
             TickBarConsumer(

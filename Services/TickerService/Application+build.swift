@@ -104,12 +104,15 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         )
     )
 
+    let checks: [any DependencyCheck] = [
+        ClosureDependencyCheck(name: "redis") { try await redis.ping() },
+        ClosureDependencyCheck(name: "database") { try await postgres.ping() },
+    ]
+    // `dependency_up` for the alerts, without anyone asking /health.
+    services.append(DependencyMonitor(checks: checks, logger: Logger(label: "\(TickerConfiguration.serviceName).dependencies")))
     let health = TickerHealth(
         environment: config.common.environment,
-        checks: [
-            ClosureDependencyCheck(name: "redis") { try await redis.ping() },
-            ClosureDependencyCheck(name: "database") { try await postgres.ping() },
-        ],
+        checks: checks,
         feed: feed,
         subscriptions: PostgresSubscriptionStore(postgres: postgres),
         instruments: instruments

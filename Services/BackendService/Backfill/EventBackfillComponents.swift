@@ -133,7 +133,12 @@ struct EventBackfillComponents: Sendable {
     /// Mounts `POST /internal/subscription-events` and `GET /internal/backfill/status`.
     func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.addRoutes(SubscriptionEventsController<Context>(intake: intake, enabled: configuration.eventsEnabled).endpoints)
-        router.addRoutes(BackfillStatusController<Context>(queue: queue, board: board, configuration: configuration).endpoints)
+        router.addRoutes(backfillStatus(Context.self).endpoints)
+    }
+
+    /// `GET /internal/backfill/status`, also part of the status page's data.
+    func backfillStatus<Context: RequestContext>(_ context: Context.Type) -> BackfillStatusController<Context> {
+        BackfillStatusController<Context>(queue: queue, board: board, configuration: configuration)
     }
 
     /// Closes the stream reader's connection (unblocks a pending XREADGROUP).

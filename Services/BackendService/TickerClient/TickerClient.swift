@@ -104,6 +104,16 @@ struct TickerClient: Sendable, InstrumentTokenLookup {
         }
     }
 
+    /// `GET /health`: TickerService's own account of its connections and subscriptions, as it is (a 503 body, which
+    /// says what is degraded, is returned too).
+    func health() async throws -> JSONValue {
+        let (status, body) = try await send(.GET, path: "/health", body: nil, timeout: requestTimeout)
+        guard (200..<300).contains(status) || status == 503, let object = Self.jsonObject(body) else {
+            throw Self.statusError(status, body, path: "/health")
+        }
+        return object
+    }
+
     /// `GET /subscriptions?status=active`.
     func activeSubscriptions() async throws -> [TickerSubscriptionSummary] {
         let (status, body) = try await send(.GET, path: "/subscriptions?status=active", body: nil, timeout: requestTimeout)
