@@ -49,7 +49,7 @@ func buildApplication(
         health: HealthController(environment: config.common.environment, checks: checks),
         metrics: MetricsController(registry: registry)
     )
-    events.addRoutes(to: router)
+    events.addRoutes(to: router, webhookCredentials: config.webhookCredentials)
     router.addRoutes(BarsController<BasicRequestContext>(repository: BarRepository(postgres: postgres), maxPoints: market.barsMaxPoints, logger: logger).endpoints)
     router.addRoutes(
         StrikeDistributionController<BasicRequestContext>(
@@ -57,6 +57,7 @@ func buildApplication(
             settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
         ).endpoints
     )
+    router.addMethodNotAllowedFallback()
     inspectRouter(router)
 
     // Blocking XREADGROUP on the tick stream needs its own connection.
@@ -95,6 +96,7 @@ func buildRouter(health: HealthController<BasicRequestContext>, metrics: Metrics
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: JSONErrorMiddleware())
     router.addRoutes(health.endpoints)
     router.addRoutes(metrics.endpoints)
     return router
