@@ -39,6 +39,10 @@ struct BackendStrictInputTests {
                 #expect(message.contains(mention), "\(uri.prefix(80)): \(message.prefix(300))")
                 #expect(message.count < 300, "\(uri.prefix(80)): \(message.count) characters")
             }
+            // A space encoded as `+` (as forms and schemathesis send it) is a space: a valid name, unknown here, so 404.
+            let plus: TestResponse = try await client.execute(uri: "/fo/strike-distribution?symbol=NIFTY+50", method: .get)
+            #expect(plus.status == .notFound)
+            #expect(try Harness.json(plus.body)["error"] as? String == "unknown_symbol")
             for eventType in ["", huge] {
                 let body = #"{"event_type":"\#(eventType)","instrument_token":256265,"timestamp":1}"#
                 let response: TestResponse = try await client.execute(uri: Harness.webhook, method: .post, body: ByteBuffer(string: body))

@@ -59,7 +59,7 @@ struct BarsController<Context: RequestContext>: Sendable {
             throw APIError(.badRequest, .invalidParameter, "exchange must be one of \(choices), not \(Excerpt.quoted(exchange))", field: "exchange")
         }
         if let token = try query.int64("instrument_token") { return .token(token) }
-        guard let symbol = query.string("tradingsymbol") else {
+        guard let symbol = query.name("tradingsymbol").map({ $0.trimmingCharacters(in: .whitespaces) }), !symbol.isEmpty else {
             throw APIError(.badRequest, .missingParameter, "give instrument_token, or tradingsymbol and exchange")
         }
         guard let exchange else {

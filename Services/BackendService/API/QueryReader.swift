@@ -19,6 +19,12 @@ struct QueryReader {
         return value
     }
 
+    /// A name parameter (`symbol`, `tradingsymbol`) as given, with `+` read as a space, as HTML forms and most HTTP
+    /// clients encode one (`symbol=NIFTY+50`); names never contain `+`. Nil when absent.
+    func name(_ name: String) -> String? {
+        parameters[name].map { $0.replacingOccurrences(of: "+", with: " ") }
+    }
+
     /// The value of a parameter whose values are a fixed list: nil when absent, 400 when given empty (`timeframe=`
     /// does not mean the default: a client that sends it has a bug to hear about).
     func choice(_ name: String, oneOf choices: String) throws(APIError) -> String? {

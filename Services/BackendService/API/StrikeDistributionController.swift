@@ -44,7 +44,7 @@ struct StrikeDistributionController<Context: RequestContext>: Sendable {
     }
 
     private func answer(_ query: QueryReader) async throws -> StrikeDistributionBody {
-        guard let rawSymbol = query.parameters["symbol"], !rawSymbol.isEmpty else {
+        guard let rawSymbol = query.name("symbol"), !rawSymbol.isEmpty else {
             throw APIError(
                 .badRequest, .missingParameter, "symbol is required (an underlying such as NIFTY, BANKNIFTY or RELIANCE)", field: "symbol"
             )
