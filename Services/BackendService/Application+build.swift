@@ -49,7 +49,7 @@ func buildApplication(
         health: HealthController(environment: config.common.environment, checks: checks),
         metrics: MetricsController(registry: registry)
     )
-    events.addRoutes(to: router)
+    events.addRoutes(to: router, webhookCredentials: config.webhookCredentials)
     // The backlog of every group this process consumes, and the stream rates the status page plots.
     var consumed: [StreamBacklogMonitor.Watched] = []
     if config.backfill.eventsEnabled {
@@ -77,6 +77,7 @@ func buildApplication(
             settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
         ).endpoints
     )
+    router.addMethodNotAllowedFallback()
     inspectRouter(router)
 
     // Blocking XREADGROUP on the tick stream needs its own connection.
@@ -118,6 +119,7 @@ func buildRouter(health: HealthController<BasicRequestContext>, metrics: Metrics
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: JSONErrorMiddleware())
     router.addRoutes(health.endpoints)
     router.addRoutes(metrics.endpoints)
     return router

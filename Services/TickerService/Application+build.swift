@@ -143,10 +143,13 @@ func buildRouter(
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: JSONErrorMiddleware())
     router.addRoutes(HealthController(health: health).endpoints)
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
     router.addRoutes(InstrumentsController(catalog: instruments).endpoints)
     router.addRoutes(HistoryController(client: history).endpoints)
+    // Last: built from the routes above, it answers 405 with `Allow` for a known path with another method.
+    router.addMethodNotAllowedFallback()
     return router
 }

@@ -158,6 +158,22 @@ struct EventConsumptionTests {
         #expect(channel["reason"]?.contains("subscription_exploded") == true)
     }
 
+    @Test("a stream entry with no event field is dead-lettered as missing_event_field (not parsed as malformed_json) and acked")
+    func entryWithoutEventField() async throws {
+        let fixture = try await EventBackfillFixture.make()
+        defer { Task { await fixture.close() } }
+        let components = fixture.components(try fixture.configuration(["BACKFILL_IMMEDIATE_ON_SUBSCRIBE": "false"]))
+        try await fixture.running(components) {
+            let id = try await fixture.redis.xadd(fixture.channels.eventsStream, maxLength: nil, fields: [("evnt", "not an event")])
+            #expect(try await fixture.eventually { try await fixture.deadLetters().count == 1 })
+            #expect(try await fixture.eventually { try await fixture.pendingCount() == 0 })
+            let letter = try #require(try await fixture.deadLetters().first)
+            #expect(letter["code"] == "missing_event_field")
+            #expect(letter["reason"]?.contains("evnt") == true, "\(letter)")
+            #expect(letter["original_id"] == id)
+        }
+    }
+
     @Test("an entry read but never acked by a dead consumer is claimed by another after the min-idle and processed")
     func deadConsumerEntryIsClaimed() async throws {
         let fixture = try await EventBackfillFixture.make()

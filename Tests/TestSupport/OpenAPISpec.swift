@@ -41,6 +41,27 @@ public enum OpenAPISpec {
         return result
     }
 
+    /// The documented methods of each path, e.g. `["/subscriptions": ["GET", "POST"]]`.
+    /// - Parameter url: The spec file.
+    public static func methodsByPath(file url: URL) throws -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for operation in try operations(file: url) {
+            let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
+            result[parts[1], default: []].insert(parts[0])
+        }
+        return result
+    }
+
+    /// A concrete request path for a documented one: each `{parameter}` becomes `value`.
+    /// - Parameters:
+    ///   - path: E.g. `/subscriptions/{token}`.
+    ///   - value: What each parameter is replaced with.
+    public static func concretePath(_ path: String, value: String = "256265") -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("{") && $0.hasSuffix("}") ? value : String($0) }
+            .joined(separator: "/")
+    }
+
     /// The operations of a spec file.
     /// - Parameter url: The file.
     public static func operations(file url: URL) throws -> Set<String> {

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Testing
 import TestSupport
 
@@ -28,5 +30,24 @@ struct TickerOpenAPITests {
     func specIsValid() throws {
         let problems = try OpenAPISpec.validationProblems(file: Self.spec)
         #expect(problems == nil, "\(problems ?? "")")
+    }
+
+    @Test("every documented path answers an undocumented method with 405 and an Allow header listing the documented ones")
+    func undocumentedMethodsAre405() async throws {
+        let redis = try await RedisServer.shared
+        let database = try await PostgresCluster.shared.createDatabase()
+        let app = try await buildApplication(TestArguments(redisURL: redis.url, databaseURL: database), overrides: quietOverrides())
+        let documented = try OpenAPISpec.methodsByPath(file: Self.spec)
+        try await app.test(.router) { client in
+            for (path, methods) in documented {
+                for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !methods.contains(method.rawValue) {
+                    let response: TestResponse = try await client.execute(uri: OpenAPISpec.concretePath(path), method: method)
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    let allow = Set((response.headers[.allow] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                    #expect(allow == methods, "\(method) \(path): Allow \(allow.sorted()), spec \(methods.sorted())")
+                    #expect(response.headers[.contentType] == "application/json", "\(method) \(path)")
+                }
+            }
+        }
     }
 }

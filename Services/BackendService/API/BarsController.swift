@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceRuntime
+import SharedBasics
 
 /// `GET /bars?instrument_token=N|tradingsymbol=S&exchange=E&from=&to=&timeframe=1min|5min|15min` (docs/bars.md).
 struct BarsController<Context: RequestContext>: Sendable {
@@ -52,11 +53,16 @@ struct BarsController<Context: RequestContext>: Sendable {
     }
 
     private func selector(_ query: QueryReader) throws(APIError) -> Selector {
+        let choices = MarketParameters.exchanges.joined(separator: ", ")
+        let exchange = try query.choice("exchange", oneOf: choices)
+        if let exchange, !MarketParameters.exchanges.contains(exchange.uppercased()) {
+            throw APIError(.badRequest, .invalidParameter, "exchange must be one of \(choices), not \(Excerpt.quoted(exchange))", field: "exchange")
+        }
         if let token = try query.int64("instrument_token") { return .token(token) }
-        guard let symbol = query.string("tradingsymbol") else {
+        guard let symbol = query.name("tradingsymbol").map({ $0.trimmingCharacters(in: .whitespaces) }), !symbol.isEmpty else {
             throw APIError(.badRequest, .missingParameter, "give instrument_token, or tradingsymbol and exchange")
         }
-        guard let exchange = query.string("exchange") else {
+        guard let exchange else {
             throw APIError(.badRequest, .missingParameter, "exchange is required with tradingsymbol (e.g. NSE, NFO, BSE, MCX)")
         }
         return .symbol(symbol, exchange: exchange)
@@ -71,7 +77,7 @@ struct BarsController<Context: RequestContext>: Sendable {
             return instrument
         case .symbol(let symbol, let exchange):
             guard let instrument = try await repository.instrument(tradingsymbol: symbol, exchange: exchange) else {
-                throw APIError(.notFound, .unknownInstrument, "no instrument \(symbol) on \(exchange.uppercased())")
+                throw APIError(.notFound, .unknownInstrument, "no instrument \(Excerpt.quoted(symbol)) on \(exchange.uppercased())")
             }
             return instrument
         }

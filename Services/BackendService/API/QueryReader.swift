@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ServiceRuntime
+import SharedBasics
 
 /// Reads query parameters with errors that name the parameter and the problem.
 struct QueryReader {
@@ -18,27 +19,46 @@ struct QueryReader {
         return value
     }
 
+    /// A name parameter (`symbol`, `tradingsymbol`) as given, with `+` read as a space, as HTML forms and most HTTP
+    /// clients encode one (`symbol=NIFTY+50`); names never contain `+`. Nil when absent.
+    func name(_ name: String) -> String? {
+        parameters[name].map { $0.replacingOccurrences(of: "+", with: " ") }
+    }
+
+    /// The value of a parameter whose values are a fixed list: nil when absent, 400 when given empty (`timeframe=`
+    /// does not mean the default: a client that sends it has a bug to hear about).
+    func choice(_ name: String, oneOf choices: String) throws(APIError) -> String? {
+        guard parameters[name] != nil else { return nil }
+        guard let value = string(name) else {
+            throw APIError(.badRequest, .invalidParameter, "\(name) is empty; give one of \(choices) or leave it out", field: name)
+        }
+        return value
+    }
+
     func bool(_ name: String, default defaultValue: Bool) throws(APIError) -> Bool {
-        guard let text = string(name) else { return defaultValue }
+        guard let text = try choice(name, oneOf: "true, false") else { return defaultValue }
         switch text.lowercased() {
         case "true", "1", "yes", "on": return true
         case "false", "0", "no", "off": return false
-        default: throw APIError(.badRequest, .invalidParameter, "\(name) must be true or false, not '\(text)'")
+        default: throw APIError(.badRequest, .invalidParameter, "\(name) must be true or false, not \(Excerpt.quoted(text))", field: name)
         }
     }
 
     func int64(_ name: String) throws(APIError) -> Int64? {
         guard let text = string(name) else { return nil }
         guard let value = Int64(text), value > 0, value <= Int64(UInt32.max) else {
-            throw APIError(.badRequest, .invalidParameter, "\(name) must be an instrument token (a positive integer up to \(UInt32.max)), not '\(text)'")
+            throw APIError(
+                .badRequest, .invalidParameter, "\(name) must be an instrument token (a positive integer up to \(UInt32.max)), not \(Excerpt.quoted(text))",
+                field: name
+            )
         }
         return value
     }
 
     func timeframe(_ name: String = "timeframe", default defaultValue: BarTimeframe) throws(APIError) -> BarTimeframe {
-        guard let text = string(name) else { return defaultValue }
+        guard let text = try choice(name, oneOf: "1min, 5min, 15min") else { return defaultValue }
         guard let timeframe = BarTimeframe(parameter: text) else {
-            throw APIError(.badRequest, .invalidParameter, "timeframe must be one of 1min, 5min, 15min, not '\(text)'")
+            throw APIError(.badRequest, .invalidParameter, "timeframe must be one of 1min, 5min, 15min, not \(Excerpt.quoted(text))", field: name)
         }
         return timeframe
     }
@@ -48,7 +68,10 @@ struct QueryReader {
     func instant(_ name: String) throws(APIError) -> Date? {
         guard let text = string(name) else { return nil }
         if let date = Self.parseInstant(text) { return date }
-        throw APIError(.badRequest, .invalidParameter, "\(name) must be an ISO-8601 time like 2025-11-20T09:15:00+05:30 or a date like 2025-11-20, not '\(text)'")
+        throw APIError(
+            .badRequest, .invalidParameter,
+            "\(name) must be an ISO-8601 time like 2025-11-20T09:15:00+05:30 or a date like 2025-11-20, not \(Excerpt.quoted(text))", field: name
+        )
     }
 
     static func parseInstant(_ text: String) -> Date? {
@@ -56,6 +79,25 @@ struct QueryReader {
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         if let day = IndianMarket.parseDay(text) { return IndianMarket.startOfDay(day) }
         return nil
+    }
+}
+
+/// The values the market APIs accept, stated once (the specs' `enum`, `pattern` and `maxLength` say the same).
+enum MarketParameters {
+    /// The exchanges an instrument can be on (Kite's `exchange` column); `exchange=` is matched in any case.
+    static let exchanges = ["BCD", "BFO", "BSE", "CDS", "MCX", "NCO", "NFO", "NSE"]
+    /// Longest underlying name `symbol=` accepts.
+    static let maxSymbolLength = 40
+    /// What a word of an underlying name may contain: ASCII letters, digits and `& - _ .`.
+    static let symbolCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789&-_.".unicodeScalars)
+
+    /// Whether `text` can be an underlying name, exactly as the spec's `pattern` (`^[A-Za-z0-9&._-]+( [A-Za-z0-9&._-]+)*$`)
+    /// and `maxLength` say: words of those characters separated by single spaces, at most 40 characters.
+    static func isUnderlyingName(_ text: String) -> Bool {
+        guard !text.isEmpty, text.unicodeScalars.count <= maxSymbolLength else { return false }
+        return text.split(separator: " ", omittingEmptySubsequences: false).allSatisfy { word in
+            !word.isEmpty && word.unicodeScalars.allSatisfy { symbolCharacters.contains($0) }
+        }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceRuntime
+import SharedBasics
 
 /// Seed 002's `GET /fo/strike-distribution?symbol=NIFTY&timeframe=1min|5min|15min&expiries=2025-11-28,..&auto_subscribe=true`
 /// (`expiry` is accepted for `expiries`, as the seed's curls use it).
@@ -43,19 +44,25 @@ struct StrikeDistributionController<Context: RequestContext>: Sendable {
     }
 
     private func answer(_ query: QueryReader) async throws -> StrikeDistributionBody {
-        guard let rawSymbol = query.string("symbol") else {
-            throw APIError(.badRequest, .missingParameter, "symbol is required (an underlying such as NIFTY, BANKNIFTY or RELIANCE)")
+        guard let rawSymbol = query.name("symbol"), !rawSymbol.isEmpty else {
+            throw APIError(
+                .badRequest, .missingParameter, "symbol is required (an underlying such as NIFTY, BANKNIFTY or RELIANCE)", field: "symbol"
+            )
+        }
+        guard MarketParameters.isUnderlyingName(rawSymbol) else {
+            throw APIError(
+                .badRequest, .invalidParameter,
+                "symbol \(Excerpt.quoted(rawSymbol)) is not an underlying name (1 to \(MarketParameters.maxSymbolLength) letters, digits and & - _ ., words separated by one space)",
+                field: "symbol"
+            )
         }
         let symbol = rawSymbol.uppercased()
-        guard symbol.count <= 40, symbol.allSatisfy({ $0.isLetter || $0.isNumber || "&-_. ".contains($0) }) else {
-            throw APIError(.badRequest, .invalidParameter, "symbol '\(rawSymbol)' is not an underlying name")
-        }
         let timeframe = try query.timeframe(default: .fiveMinutes)
         let requestedExpiries = try parseExpiries(query.string("expiries") ?? query.string("expiry"))
         let autoSubscribe = try query.bool("auto_subscribe", default: true)
 
         guard try await chains.hasOptions(symbol: symbol) else {
-            throw APIError(.notFound, .unknownSymbol, "no options of '\(symbol)' are known (instruments has none with that name)")
+            throw APIError(.notFound, .unknownSymbol, "no options of \(Excerpt.quoted(symbol)) are known (instruments has none with that name)")
         }
         let expiries: [String]
         if let requestedExpiries {
@@ -107,7 +114,9 @@ struct StrikeDistributionController<Context: RequestContext>: Sendable {
         for part in text.split(separator: ",") {
             let day = part.trimmingCharacters(in: .whitespaces)
             guard IndianMarket.parseDay(day) != nil else {
-                throw APIError(.badRequest, .invalidParameter, "expiries must be comma-separated dates like 2025-11-28; '\(day)' is not one")
+                throw APIError(
+                    .badRequest, .invalidParameter, "expiries must be comma-separated dates like 2025-11-28; \(Excerpt.quoted(day)) is not one", field: "expiries"
+                )
             }
             days.insert(day)
         }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import ServiceRuntime
 import ServiceLifecycle
 import Shared
 import SharedInstruments
@@ -131,8 +132,13 @@ struct EventBackfillComponents: Sendable {
     }
 
     /// Mounts `POST /internal/subscription-events` and `GET /internal/backfill/status`.
-    func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.addRoutes(SubscriptionEventsController<Context>(intake: intake, enabled: configuration.eventsEnabled).endpoints)
+    /// - Parameters:
+    ///   - router: The router.
+    ///   - webhookCredentials: What the webhook accepts as authentication; empty: open (`API_KEY_ENABLED` off).
+    func addRoutes<Context: RequestContext>(to router: Router<Context>, webhookCredentials: [RequestCredential] = []) {
+        router.addRoutes(
+            SubscriptionEventsController<Context>(intake: intake, enabled: configuration.eventsEnabled, credentials: webhookCredentials).endpoints
+        )
         router.addRoutes(backfillStatus(Context.self).endpoints)
     }
 

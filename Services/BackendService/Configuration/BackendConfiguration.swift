@@ -1,4 +1,7 @@
+import Hummingbird
+import ServiceRuntime
 import Shared
+import SharedBasics
 
 /// BackendService's settings: the shared ones, event consumption and backfill (``BackfillConfiguration``:
 /// `SUBSCRIPTION_EVENTS_ENABLED`, `BACKFILL_*`, `TICKER_URL`, ...), and the market APIs
@@ -10,15 +13,44 @@ struct BackendConfiguration: Sendable {
     var common: CommonConfiguration
     var backfill: BackfillConfiguration
     var market: MarketAPIConfiguration
+    /// `API_KEY_ENABLED` (default on outside dev and test): the webhook requires `X-API-Key` or `X-Webhook-Secret`.
+    var apiKeyEnabled: Bool
+    /// `API_KEY`: accepted in `X-API-Key`; nil when unset.
+    var apiKey: String?
+    /// `WEBHOOK_SECRET`: accepted in `X-Webhook-Secret`; nil when unset.
+    var webhookSecret: String?
 
     init(source: ConfigSource) throws(ConfigError) {
         common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
         backfill = try BackfillConfiguration(source: source)
         market = try MarketAPIConfiguration(source: source)
+        apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
+        apiKey = source.raw(.apiKey).flatMap { $0.isEmpty ? nil : $0 }
+        webhookSecret = source.raw(.webhookSecret).flatMap { $0.isEmpty ? nil : $0 }
+        if apiKeyEnabled, apiKey == nil, webhookSecret == nil {
+            throw ConfigError(
+                .missing, key: ConfigKey.apiKey.name,
+                reason: "API_KEY or WEBHOOK_SECRET is required when API_KEY_ENABLED is on (the webhook accepts either)"
+            )
+        }
+    }
+
+    /// What `POST /internal/subscription-events` accepts: nothing required when `API_KEY_ENABLED` is off.
+    var webhookCredentials: [RequestCredential] {
+        guard apiKeyEnabled else { return [] }
+        var credentials: [RequestCredential] = []
+        if let apiKey { credentials.append(.init(header: RequestCredential.apiKeyHeader, secret: apiKey)) }
+        if let webhookSecret { credentials.append(.init(header: SubscriptionEventsController<BasicRequestContext>.secretHeader, secret: webhookSecret)) }
+        return credentials
     }
 
     var redactedSummary: [(key: String, value: String)] {
         var seen = Set<String>()
-        return (common.redactedSummary + backfill.redactedSummary + market.redactedSummary).filter { seen.insert($0.key).inserted }
+        let auth: [(key: String, value: String)] = [
+            (ConfigKey.apiKeyEnabled.name, String(apiKeyEnabled)),
+            (ConfigKey.apiKey.name, Redaction.redact(apiKey ?? "", for: .apiKey)),
+            (ConfigKey.webhookSecret.name, Redaction.redact(webhookSecret ?? "", for: .webhookSecret)),
+        ]
+        return (common.redactedSummary + auth + backfill.redactedSummary + market.redactedSummary).filter { seen.insert($0.key).inserted }
     }
 }

@@ -13,6 +13,11 @@ enum EventBackfillMetrics {
     static let deadLettered = "backend_subscription_events_dead_lettered_total"
     /// Payloads that were not subscription events, labels `source` and `code`.
     static let malformed = "backend_subscription_events_malformed_total"
+    /// Rejected payloads not dead-lettered because an identical one (same source, code and SHA-256) was within the
+    /// last minute, labels `source` and `code`.
+    static let rejectionsRepeated = "backend_subscription_events_rejections_repeated_total"
+    /// Rejections not logged because one of the same source and code was logged within the last 10 s, labels `source` and `code`.
+    static let rejectionLogsSuppressed = "backend_subscription_events_rejection_logs_suppressed_total"
     /// Pending stream entries taken over from another consumer.
     static let claimed = "backend_subscription_events_claimed_total"
     /// Backfills asked for, label `reason` (subscription/gap/manual) and `outcome` (queued/coalesced/disabled).
@@ -65,6 +70,14 @@ enum EventBackfillMetrics {
 
     static func malformedPayload(source: String, code: String) {
         Counter(label: malformed, dimensions: [("source", source), ("code", code)]).increment()
+    }
+
+    static func repeatedRejection(source: String, code: String) {
+        Counter(label: rejectionsRepeated, dimensions: [("source", source), ("code", code)]).increment()
+    }
+
+    static func rejectionLogSuppressed(source: String, code: String) {
+        Counter(label: rejectionLogsSuppressed, dimensions: [("source", source), ("code", code)]).increment()
     }
 
     static func trigger(reason: String, outcome: String) {

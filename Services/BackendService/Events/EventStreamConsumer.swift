@@ -11,6 +11,10 @@ struct SubscriptionEventIntake: Sendable {
     let handler: SubscriptionEventHandler
     let deadLetters: DeadLetterWriter
     let logger: Logger
+    /// One log line per (source, code) in this window; the repeats are counted and the next line says how many.
+    var logThrottle = RejectionThrottle(window: .seconds(10))
+    /// One dead letter per identical payload (source, code, SHA-256) in this window; the repeats are counted.
+    var deadLetterThrottle = RejectionThrottle(window: .seconds(60))
 
     enum Result: Sendable {
         case done(EventHandlingOutcome)
@@ -31,15 +35,32 @@ struct SubscriptionEventIntake: Sendable {
         return await accept(event, source: source)
     }
 
-    /// Logs, counts and dead-letters a payload that is not a subscription event.
+    /// Counts, logs (rate-limited) and dead-letters (once per identical payload and window) a payload that is not a
+    /// subscription event.
     func reject(payload: String, _ error: SubscriptionEventError, source: String, originalID: String? = nil) async -> Result {
+        let code = error.code.description
         EventBackfillMetrics.received(kind: "invalid", source: source)
-        EventBackfillMetrics.malformedPayload(source: source, code: error.code.description)
-        logger.error(
-            "Failed to parse subscription event",
-            metadata: [LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.originalID: "\(originalID ?? "")"]
-        )
-        await deadLetters.write(payload: payload, reason: error.description, code: error.code.description, source: source, originalID: originalID)
+        EventBackfillMetrics.malformedPayload(source: source, code: code)
+        let excerpt = DeadLetterWriter.PayloadExcerpt(payload)
+        let log = logThrottle.note("\(source) \(code)")
+        if log.pass {
+            // A webhook caller's bad body is its mistake; on the stream or channel it is a publisher's bug.
+            logger.log(
+                level: source == EventBackfillMetrics.Source.webhook ? .warning : .error,
+                "Failed to parse subscription event",
+                metadata: [
+                    LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.code: "\(code)", LogKey.originalID: "\(originalID ?? "")",
+                    LogKey.payloadBytes: "\(excerpt.bytes)", LogKey.payloadSHA256: "\(excerpt.sha256)", LogKey.suppressed: "\(log.suppressedBefore)",
+                ]
+            )
+        } else {
+            EventBackfillMetrics.rejectionLogSuppressed(source: source, code: code)
+        }
+        if deadLetterThrottle.note("\(source) \(code) \(excerpt.sha256)").pass {
+            await deadLetters.write(excerpt: excerpt, reason: error.description, code: code, source: source, originalID: originalID, logged: false)
+        } else {
+            EventBackfillMetrics.repeatedRejection(source: source, code: code)
+        }
         return .malformed(error)
     }
 
@@ -131,7 +152,10 @@ struct SubscriptionEventEntries: StreamBatchHandler {
         for delivery in batch {
             let entry = delivery.entry
             guard let payload = Self.payload(of: entry) else {
-                verdict.dead.append(.init(delivery, reason: "entry has no 'event' field", code: "missing_payload"))
+                let fields = entry.fields.keys.sorted().map { Excerpt.prefix($0, limit: 40) }.joined(separator: ", ")
+                verdict.dead.append(
+                    .init(delivery, reason: "entry has no 'event' field (its fields: \(Excerpt.prefix(fields, limit: 200)))", code: "missing_event_field")
+                )
                 continue
             }
             switch await intake.accept(payload: payload, source: EventBackfillMetrics.Source.stream, originalID: entry.id) {
@@ -154,8 +178,9 @@ struct SubscriptionEventEntries: StreamBatchHandler {
         )
     }
 
-    /// The event JSON: the `event` field (also `payload` or `data`, or the only field there is).
+    /// The event JSON: the `event` field (also `payload` or `data`, as older publishers named it). Any other field
+    /// is not taken for the event: an entry without one is dead-lettered as `missing_event_field`, not parsed.
     static func payload(of entry: RedisStreamEntry) -> String? {
-        entry.fields["event"] ?? entry.fields["payload"] ?? entry.fields["data"] ?? (entry.fields.count == 1 ? entry.fields.values.first : nil)
+        entry.fields["event"] ?? entry.fields["payload"] ?? entry.fields["data"]
     }
 }

@@ -9,9 +9,18 @@ import Shared
 /// "instrument_token":N}`; 400 for a body that is not JSON, 422 for one that is not a subscription event, 503 when
 /// events are disabled or the work could not be committed (retry). Errors are ``APIError`` bodies, with `field` when one
 /// field of the event is at fault.
+///
+/// With `API_KEY_ENABLED` on it requires `X-API-Key` (the API key) or `X-Webhook-Secret` (`WEBHOOK_SECRET`): 401 otherwise.
 struct SubscriptionEventsController<Context: RequestContext>: Sendable {
+    /// The header that carries `WEBHOOK_SECRET`.
+    static var secretHeader: HTTPField.Name { HTTPField.Name("X-Webhook-Secret")! }
+    /// Largest body accepted; an event is a few hundred bytes.
+    static var maxBodyBytes: Int { 64 * 1024 }
+
     let intake: SubscriptionEventIntake
     let enabled: Bool
+    /// What the webhook accepts as authentication; empty: open (`API_KEY_ENABLED` off).
+    var credentials: [RequestCredential] = []
 
     /// The answer to an event handled (or recognised as handled before).
     struct Accepted: JSONResponseBody, Sendable {
@@ -31,6 +40,7 @@ struct SubscriptionEventsController<Context: RequestContext>: Sendable {
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
+        routes.add(middleware: RequestKeyMiddleware<Context>(credentials: credentials))
         routes.post("internal/subscription-events") { request, context in
             try await receive(request, context: context)
         }
@@ -46,7 +56,13 @@ struct SubscriptionEventsController<Context: RequestContext>: Sendable {
                 "subscription events are disabled on this BackendService (SUBSCRIPTION_EVENTS_ENABLED=false)"
             ).response(from: request, context: context)
         }
-        let buffer = try await request.body.collect(upTo: 256 * 1024)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            return try APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(Self.maxBodyBytes) bytes; an event is a small JSON object")
+                .response(from: request, context: context)
+        }
         let payload = String(buffer: buffer)
         let source = EventBackfillMetrics.Source.webhook
         // Decoded once: the event, and how its kind was spelled for the answer's message.

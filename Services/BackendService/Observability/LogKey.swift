@@ -37,4 +37,8 @@ enum LogKey {
     static let failures = "failures"
     static let outcome = "outcome"
     static let concurrency = "concurrency"
+    static let payloadBytes = "payload_bytes"
+    static let payloadSHA256 = "payload_sha256"
+    /// Occurrences of the same kind not logged since the last line.
+    static let suppressed = "suppressed"
 }

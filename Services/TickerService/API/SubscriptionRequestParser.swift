@@ -1,6 +1,7 @@
 import HTTPTypes
 import ServiceRuntime
 import Shared
+import SharedBasics
 import SharedJSON
 
 /// Reads `POST /subscriptions` bodies, with errors that name the field and the problem:
@@ -29,6 +30,12 @@ enum SubscriptionRequestParser {
             throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
         }
         let holder = try parseHolder(body["holder"])
+        if body["instruments"] != nil, body["instrument_token"] != nil {
+            throw APIError(
+                .unprocessableContent, "invalid_request",
+                "give either instrument_token (one instrument) or instruments (a batch), not both"
+            )
+        }
         if let rawList = body["instruments"] {
             guard case .array(let list) = rawList else {
                 throw APIError(.unprocessableContent, "invalid_request", "instruments must be an array of {instrument_token, requested_mode}")
@@ -53,7 +60,7 @@ enum SubscriptionRequestParser {
     /// Parses a token from a path or query parameter.
     static func token(_ text: String?) throws(APIError) -> Int64 {
         guard let text, let value = Int64(text), value > 0, value <= Int64(UInt32.max) else {
-            throw APIError(.badRequest, "invalid_token", "'\(text ?? "")' is not an instrument token (a positive integer up to \(UInt32.max))")
+            throw APIError(.badRequest, "invalid_token", "\(Excerpt.quoted(text ?? "")) is not an instrument token (a positive integer up to \(UInt32.max))")
         }
         return value
     }
@@ -75,13 +82,18 @@ enum SubscriptionRequestParser {
         guard let rawToken = entry["instrument_token"], !rawToken.isNull else {
             throw APIError(.unprocessableContent, "invalid_request", "\(path)instrument_token is required")
         }
-        let token: Int64
-        if let number = rawToken.doubleValue, let value = Int64(exactly: number) {
-            token = value
-        } else if let text = rawToken.stringValue, let value = Int64(text) {
-            token = value
-        } else {
-            throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token must be a positive integer")
+        // A number only: a string that looks like one ("256265") is refused too, so a client's type mistake shows at once.
+        if let text = rawToken.stringValue {
+            throw APIError(
+                .unprocessableContent, "invalid_token",
+                "\(path)instrument_token must be a JSON number (e.g. 256265), not the string \(Excerpt.quoted(text))", field: "\(path)instrument_token"
+            )
+        }
+        guard let number = rawToken.doubleValue, let token = Int64(exactly: number) else {
+            throw APIError(
+                .unprocessableContent, "invalid_token", "\(path)instrument_token must be a positive integer, not \(Excerpt.quoted(rawToken.jsonText))",
+                field: "\(path)instrument_token"
+            )
         }
         guard token > 0, token <= Int64(UInt32.max) else {
             throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token \(token) is out of range (1...\(UInt32.max))")
@@ -91,7 +103,7 @@ enum SubscriptionRequestParser {
             guard let text = rawMode.stringValue, let parsed = SubscriptionMode(caseInsensitive: text) else {
                 throw APIError(
                     .unprocessableContent, "invalid_mode",
-                    "\(path)requested_mode '\(rawMode.stringValue ?? rawMode.jsonText)' is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                    "\(path)requested_mode \(Excerpt.quoted(rawMode.stringValue ?? rawMode.jsonText)) is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             mode = parsed

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceRuntime
 import Shared
+import SharedBasics
 import TickerAPIModel
 
 /// `POST /subscriptions`, `DELETE /subscriptions/{token}`, `GET /subscriptions`, `GET /subscriptions/{token}`.
@@ -65,7 +66,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let status = request.uri.queryParameters.get("status") ?? "active"
         guard status == "active" || status == "all" else {
-            throw APIError(.badRequest, "invalid_status", "status must be 'active' or 'all', not '\(status)'")
+            throw APIError(.badRequest, "invalid_status", "status must be 'active' or 'all', not \(Excerpt.quoted(status))")
         }
         let records: [SubscriptionRecord]
         do {
@@ -98,7 +99,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
             switch all?.lowercased() {
             case nil, "false", "0": removal = .holder(try SubscriptionRequestParser.holder(request.uri.queryParameters.get("holder")))
             case "true", "1": removal = .all
-            default: throw APIError(.badRequest, "invalid_request", "all must be true or false, not '\(all ?? "")'")
+            default: throw APIError(.badRequest, "invalid_request", "all must be true or false, not \(Excerpt.quoted(all ?? ""))")
             }
         } catch {
             TickerMetrics.request("unsubscribe", outcome: "client_error")

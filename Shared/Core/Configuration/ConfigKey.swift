@@ -48,6 +48,8 @@ extension ConfigKey {
     public static let apiKeyEnabled = ConfigKey("API_KEY_ENABLED")
     /// `API_KEY`: the key clients present in `X-API-Key`.
     public static let apiKey = ConfigKey("API_KEY", isSecret: true)
+    /// `WEBHOOK_SECRET`: a second secret BackendService's webhook accepts, in `X-Webhook-Secret`, when `API_KEY_ENABLED` is on.
+    public static let webhookSecret = ConfigKey("WEBHOOK_SECRET", isSecret: true)
 
     // BackendService (names from seeds 001 and 002).
     /// `SUBSCRIPTION_EVENTS_ENABLED`: consume subscription events.

@@ -17,8 +17,11 @@ public enum EventTimestamp {
         return parseISO8601(trimmed)
     }
 
+    /// The largest number accepted: 10^14 milliseconds (the year 5138); a larger one is no time a publisher meant.
+    public static let maxNumber = 1e14
+
     private static func normalise(_ value: Double) -> Double? {
-        guard value.isFinite, value >= 0 else { return nil }
+        guard value.isFinite, value >= 0, value <= maxNumber else { return nil }
         // 1e11 seconds is the year 5138: anything larger is milliseconds.
         return value > 1e11 ? value / 1000 : value
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SharedBasics
 import SharedJSON
 
 /// Encodes ``SubscriptionEvent`` as the JSON every consumer expects, and decodes every spelling the seeds
@@ -63,7 +64,10 @@ public enum SubscriptionEventCodec {
             throw SubscriptionEventError(.invalidField, field: "event_type", message: "must be a string")
         }
         guard let kind = acceptedEventTypes[typeText.lowercased()] else {
-            throw SubscriptionEventError(.unknownEventType, field: "event_type", message: "'\(typeText)' is not a subscription event kind")
+            throw SubscriptionEventError(
+                .unknownEventType, field: "event_type",
+                message: "\(Excerpt.quoted(typeText)) is not a subscription event kind (one of \(acceptedEventTypes.keys.sorted().joined(separator: ", ")))"
+            )
         }
 
         guard let rawToken = object["instrument_token"], !rawToken.isNull else {
@@ -138,7 +142,7 @@ public enum SubscriptionEventCodec {
         if let rawMode = try optionalString(object["requested_mode"], field: "metadata.requested_mode") {
             guard let parsed = SubscriptionMode(caseInsensitive: rawMode) else {
                 throw SubscriptionEventError(
-                    .invalidField, field: "metadata.requested_mode", message: "'\(rawMode)' is not one of LTP, QUOTE, FULL"
+                    .invalidField, field: "metadata.requested_mode", message: "\(Excerpt.quoted(rawMode)) is not one of LTP, QUOTE, FULL"
                 )
             }
             mode = parsed

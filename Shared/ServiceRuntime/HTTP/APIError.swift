@@ -34,6 +34,8 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public var message: String
     /// The request field at fault, e.g. `metadata.requested_mode`, when one is.
     public var field: String?
+    /// Headers the answer carries besides `Content-Type`, e.g. `Allow` on a 405.
+    public var headers: HTTPFields
 
     /// Creates an error.
     /// - Parameters:
@@ -41,11 +43,13 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     ///   - code: Its machine-readable code.
     ///   - message: What was wrong, for people.
     ///   - field: The request field at fault, if one is.
-    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil) {
+    ///   - headers: Headers the answer carries besides `Content-Type`.
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers
     }
 
     /// `404 unknown_instrument: ...`, for logs.
@@ -61,7 +65,9 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     ///   - request: The request answered.
     ///   - context: Its context.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try APIJSON.response(body, status: status)
+        var response = try APIJSON.response(body, status: status)
+        for field in headers where field.name != .contentType { response.headers.append(field) }
+        return response
     }
 }
 
