@@ -17,8 +17,14 @@ struct BackendConfiguration: Sendable {
         market = try MarketAPIConfiguration(source: source)
     }
 
-    var redactedSummary: [(key: String, value: String)] {
-        var seen = Set<String>()
-        return (common.redactedSummary + backfill.redactedSummary + market.redactedSummary).filter { seen.insert($0.key).inserted }
+    /// Every key BackendService reads, in the order `print-config` prints them (duplicates, such as
+    /// `REDIS_CHANNEL_PREFIX`, print once). A key read without being listed here is caught by `ConfigurationKeysTests`.
+    static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + BackfillConfiguration.declaredKeys + MarketAPIConfiguration.declaredKeys
+
+    /// Reads the configuration from `source` and returns what `--print-config` prints and the startup log carries.
+    /// - Returns: The configuration and the `KEY=value` pairs, secrets masked.
+    static func load(source: ConfigSource) throws(ConfigError) -> (config: BackendConfiguration, printable: [(key: String, value: String)]) {
+        let config = try BackendConfiguration(source: source)
+        return (config, source.printableValues(declared: declaredKeys))
     }
 }
