@@ -36,7 +36,7 @@ enum FeedMetrics {
         case .streaming: 2
         case .backoff: 3
         case .stalled: 4
-        case .forbidden: 5
+        case .credentialsRejected: 5
         }
     }
 
