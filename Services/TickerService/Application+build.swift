@@ -146,6 +146,6 @@ func buildRouter(
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
     router.addRoutes(InstrumentsController(catalog: instruments).endpoints)
-    router.addRoutes(HistoryController(client: history).endpoints)
+    router.addRoutes(HistoryController(client: history, apiKey: apiKey).endpoints)
     return router
 }
