@@ -16,10 +16,11 @@ import SharedRedis
 func buildApplication(
     _ args: some AppArguments, configuration: [String: String] = [:], inspectRouter: (Router<BasicRequestContext>) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let config = try BackendConfiguration(source: args.common.configSource(extraFlags: configuration))
+    let (config, printable) = try BackendConfiguration.load(source: args.common.configSource(extraFlags: configuration))
     let registry = Observability.bootstrap(service: BackendConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
     let logger = Logger(label: BackendConfiguration.serviceName)
-    logger.info("starting", metadata: .init(uniqueKeysWithValues: config.redactedSummary.map { ($0.key, .string($0.value)) }))
+    logger.info("starting", metadata: .init(uniqueKeysWithValues: printable.map { ($0.key, .string($0.value)) }))
+    config.common.warnIfUnauthenticated(logger: logger)
 
     let redis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).redis"))
     let postgres = try await StoreConnections.postgres(

@@ -27,8 +27,8 @@ extension BackendServiceCommand {
         func run() async throws {
             try await exitOnStartupFailure(service: BackendConfiguration.serviceName) {
                 if printConfig {
-                    let config = try BackendConfiguration(source: common.configSource())
-                    for (key, value) in config.redactedSummary { print("\(key)=\(value)") }
+                    let loaded = try BackendConfiguration.load(source: common.configSource())
+                    for (key, value) in loaded.printable { print("\(key)=\(value)") }
                     return
                 }
                 let app = try await buildApplication(self)

@@ -37,11 +37,13 @@ struct TickerOverrides: Sendable {
 ///   - overrides: Replacements for tests.
 func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = TickerOverrides()) async throws -> some ApplicationProtocol {
     let source = try args.common.configSource(extraFlags: overrides.configuration)
-    let config = try TickerConfiguration(source: source)
-    let feedConfiguration = try FeedConfiguration(source: source)
+    let (config, feedConfiguration, printable) = try TickerConfiguration.load(source: source)
     let registry = Observability.bootstrap(service: TickerConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
     let logger = Logger(label: TickerConfiguration.serviceName)
-    logger.info("starting", metadata: .init(uniqueKeysWithValues: (config.redactedSummary + feedConfiguration.redactedSummary).map { ($0.key, .string($0.value)) }))
+    var startup = Logger.Metadata(uniqueKeysWithValues: printable.map { ($0.key, .string($0.value)) })
+    startup["feed.accounts"] = .string(feedConfiguration.accountsSummary)
+    logger.info("starting", metadata: startup)
+    config.common.warnIfUnauthenticated(logger: logger)
 
     let redis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(TickerConfiguration.serviceName).redis"))
     let postgres = try await StoreConnections.postgres(
@@ -148,7 +150,7 @@ func buildRouter(
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
     router.addRoutes(InstrumentsController(catalog: instruments).endpoints)
-    router.addRoutes(HistoryController(client: history).endpoints)
+    router.addRoutes(HistoryController(client: history, apiKey: apiKey).endpoints)
     // Last: built from the routes above, it answers 405 with `Allow` for a known path with another method.
     router.addMethodNotAllowedFallback()
     return router

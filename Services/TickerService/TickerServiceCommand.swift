@@ -69,8 +69,9 @@ extension TickerServiceCommand {
 
         func run() async throws {
             try await exitOnStartupFailure(service: TickerConfiguration.serviceName) {
-                let config = try TickerConfiguration(source: common.configSource())
-                for (key, value) in config.redactedSummary { print("\(key)=\(value)") }
+                let loaded = try TickerConfiguration.load(source: common.configSource())
+                for (key, value) in loaded.printable { print("\(key)=\(value)") }
+                print("# accounts: \(loaded.feed.accountsSummary)")
             }
         }
     }

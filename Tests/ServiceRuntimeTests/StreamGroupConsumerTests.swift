@@ -95,12 +95,14 @@ struct StreamGroupConsumerTests {
     }
 
     func consumer(_ script: HandlerScript, name: String = "live", claimMinIdle: Duration = .milliseconds(100), maxDeliveries: Int? = nil,
-                  block: Duration = .milliseconds(200)) -> StreamGroupConsumer<ScriptedHandler> {
+                  block: Duration = .milliseconds(200), removeIdleConsumersAfter: Duration? = .seconds(600),
+                  redis client: RedisClient? = nil) -> StreamGroupConsumer<ScriptedHandler> {
         StreamGroupConsumer(
-            redis: blocking,
+            redis: client ?? blocking,
             settings: .init(
                 stream: stream, group: group, consumer: name, startID: "0", readCount: 100, block: block, claimMinIdle: claimMinIdle,
                 claimEvery: .milliseconds(100), maxDeliveries: maxDeliveries, failureBackoff: Backoff(base: .milliseconds(50), cap: .milliseconds(200)),
+                removeIdleConsumersAfter: removeIdleConsumersAfter,
                 messages: .init(failed: "failed", groupCreateFailed: "group failed", acknowledgeFailed: "ack failed")
             ),
             handler: ScriptedHandler(script: script),
@@ -190,6 +192,79 @@ struct StreamGroupConsumerTests {
         #expect(stopping < .seconds(10), "shutdown took \(stopping), the read blocks for 20 s")
         #expect(script.finished == 1)
         #expect(try await pending() == 0)
+        await close()
+    }
+
+    /// The group's consumers by name, with their pending counts.
+    func consumers() async throws -> [String: Int] {
+        let reply = try await redis.send(["XINFO", "CONSUMERS", stream, group])
+        var result: [String: Int] = [:]
+        for consumer in reply.array ?? [] {
+            let fields = consumer.array ?? []
+            var values: [String: RESPValue] = [:]
+            var index = 0
+            while index + 1 < fields.count {
+                values[fields[index].string ?? ""] = fields[index + 1]
+                index += 2
+            }
+            if let name = values["name"]?.string { result[name] = Int(values["pending"]?.int ?? -1) }
+        }
+        return result
+    }
+
+    @Test("a dead consumer without pending entries is removed from the group; a live one and one with pending entries stay")
+    func removesDeadConsumers() async throws {
+        try await redis.xgroupCreate(stream, group: group, startID: "0")
+        let ids = try await add(2)
+        // A process that read one entry and acknowledged it, and one that read one and died before acknowledging; both
+        // then were killed (`redis-cli` runs as its own process and exits, as a killed service would leave its consumer).
+        let port = String(try RedisConfiguration(url: RedisServer.shared.url).port)
+        let cli = try #require(ChildProcess.which("redis-cli"), "redis-cli is needed")
+        for (name, acknowledge) in [("dead-empty", true), ("dead-pending", false)] {
+            let read = Process()
+            read.executableURL = URL(fileURLWithPath: cli)
+            read.arguments = ["-p", port, "XREADGROUP", "GROUP", group, name, "COUNT", "1", "STREAMS", stream, ">"]
+            read.standardOutput = FileHandle.nullDevice
+            try read.run()
+            read.waitUntilExit()
+            if acknowledge { try await redis.xack(stream, group: group, ids: [ids[0]]) }
+        }
+        #expect(try await consumers() == ["dead-empty": 0, "dead-pending": 1])
+
+        // Two live instances, each removing consumers idle for 1.5 s. Neither claims the pending entry (claim min-idle
+        // one hour), so `dead-pending` keeps it. Before Redis 7.2 a consumer appears in the group only once it received
+        // an entry, so entries are added until both have had one.
+        let otherClient = RedisClient(configuration: try RedisConfiguration(url: RedisServer.shared.url), logger: Logger(label: "tests.redis"))
+        let otherScript = HandlerScript(.succeed), liveScript = HandlerScript(.succeed)
+        let limit = Duration.milliseconds(1500)
+        let other = consumer(otherScript, name: "other", claimMinIdle: .seconds(3600), removeIdleConsumersAfter: limit, redis: otherClient)
+        let otherGroup = ServiceGroup(configuration: .init(services: [ConsumerService(consumer: other)], gracefulShutdownSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await otherGroup.run() }
+            _ = try await running(consumer(liveScript, claimMinIdle: .seconds(3600), removeIdleConsumersAfter: limit)) {
+                var added = 0
+                while liveScript.seen.withLock({ $0.deliveries.isEmpty }) || otherScript.seen.withLock({ $0.deliveries.isEmpty }) {
+                    added += 1
+                    try #require(added <= 100, "both consumers should have received an entry")
+                    _ = try await add(1)
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await waitUntil("the dead consumer without pending entries is removed", timeout: .seconds(30)) {
+                    try await consumers()["dead-empty"] == nil
+                }
+                // Well past the limit with nothing new to read: the live ones and the one with a pending entry stay.
+                try await Task.sleep(for: .seconds(3))
+                let left = try await consumers()
+                #expect(left["dead-pending"] == 1)
+                #expect(left["live"] == 0)
+                #expect(left["other"] == 0)
+                #expect(left["dead-empty"] == nil)
+            }
+            await otherGroup.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        _ = try? await redis.send(["DEL", StreamGroupConsumer<ScriptedHandler>.aliveKey(stream: stream, group: group)])
+        await otherClient.close()
         await close()
     }
 

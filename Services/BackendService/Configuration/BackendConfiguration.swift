@@ -44,13 +44,14 @@ struct BackendConfiguration: Sendable {
         return credentials
     }
 
-    var redactedSummary: [(key: String, value: String)] {
-        var seen = Set<String>()
-        let auth: [(key: String, value: String)] = [
-            (ConfigKey.apiKeyEnabled.name, String(apiKeyEnabled)),
-            (ConfigKey.apiKey.name, Redaction.redact(apiKey ?? "", for: .apiKey)),
-            (ConfigKey.webhookSecret.name, Redaction.redact(webhookSecret ?? "", for: .webhookSecret)),
-        ]
-        return (common.redactedSummary + auth + backfill.redactedSummary + market.redactedSummary).filter { seen.insert($0.key).inserted }
+    /// Every key BackendService reads, in the order `print-config` prints them (duplicates, such as
+    /// `REDIS_CHANNEL_PREFIX`, print once). A key read without being listed here is caught by `ConfigurationKeysTests`.
+    static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [.apiKey, .webhookSecret] + BackfillConfiguration.declaredKeys + MarketAPIConfiguration.declaredKeys
+
+    /// Reads the configuration from `source` and returns what `--print-config` prints and the startup log carries.
+    /// - Returns: The configuration and the `KEY=value` pairs, secrets masked.
+    static func load(source: ConfigSource) throws(ConfigError) -> (config: BackendConfiguration, printable: [(key: String, value: String)]) {
+        let config = try BackendConfiguration(source: source)
+        return (config, source.printableValues(declared: declaredKeys))
     }
 }

@@ -105,24 +105,11 @@ struct BackfillConfiguration: Sendable {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// The settings for a startup log line (secrets masked).
-    var redactedSummary: [(key: String, value: String)] {
-        [
-            (ConfigKey.backfillSession.name, session.rawValue),
-            (ConfigKey.backfillLookbackMinutes.name, String(lookbackMinutes)),
-            (ConfigKey.backfillMaxLookbackHours.name, "\(maxLookback)"),
-            (ConfigKey.backfillIntervalSeconds.name, "\(cycleInterval)"),
-            (ConfigKey.backfillGapLookbackHours.name, "\(gapLookback)"),
-            (ConfigKey.backfillConcurrency.name, String(concurrency)),
-            (ConfigKey.backfillMaxAttempts.name, String(maxAttempts)),
-            (ConfigKey.backfillRetryBaseSeconds.name, "\(retryBase)"),
-            (ConfigKey.backfillHistorySource.name, historySource.rawValue),
-            (ConfigKey.tickerAPIKey.name, tickerAPIKey == nil ? "" : "****"),
-            (ConfigKey.eventsConsumerGroup.name, consumerGroup),
-            (ConfigKey.eventsConsumerName.name, consumerName),
-            (ConfigKey.eventsClaimMinIdleSeconds.name, "\(claimMinIdle)"),
-            (ConfigKey.eventsMaxDeliveries.name, String(maxDeliveries)),
-            (ConfigKey.eventsGroupStartID.name, groupStartID),
-        ]
-    }
+    /// The keys this configuration reads (``BackendConfiguration/declaredKeys`` includes them).
+    static let declaredKeys: [ConfigKey] = [
+        .subscriptionEventsEnabled, .backfillImmediateOnSubscribe, .backfillSubscriptionAware, .backfillSession, .backfillLookbackMinutes,
+        .backfillMaxLookbackHours, .backfillIntervalSeconds, .backfillGapLookbackHours, .backfillConcurrency, .backfillMaxAttempts,
+        .backfillRetryBaseSeconds, .backfillHistorySource, .tickerURL, .tickerAPIKey, .brokerURL, .kiteAPIKey, .kiteAccessToken,
+        .redisChannelPrefix, .eventsConsumerGroup, .eventsConsumerName, .eventsClaimMinIdleSeconds, .eventsMaxDeliveries, .eventsGroupStartID,
+    ]
 }

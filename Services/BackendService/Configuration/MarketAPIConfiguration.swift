@@ -51,16 +51,10 @@ struct MarketAPIConfiguration: Sendable {
         channels = EventChannels(prefix: source.string(.redisChannelPrefix, default: EventChannels.defaultPrefix))
     }
 
-    var redactedSummary: [(key: String, value: String)] {
-        [
-            (ConfigKey.tickBarsEnabled.name, String(tickBarsEnabled)),
-            (ConfigKey.tickBarsConsumerGroup.name, tickBarsConsumerGroup),
-            (ConfigKey.tickBarsFlushInterval.name, "\(tickBarsFlushInterval)"),
-            (ConfigKey.tickBarsReadCount.name, String(tickBarsReadCount)),
-            (ConfigKey.tickBarsClaimIdle.name, "\(tickBarsClaimIdle)"),
-            (ConfigKey.barsMaxPoints.name, String(barsMaxPoints)),
-            (ConfigKey.smartSubscriptionStrikes.name, String(smartSubscriptionStrikes)),
-            (ConfigKey.smartSubscriptionPollInterval.name, "\(smartSubscriptionPollInterval)"),
-        ]
-    }
+    /// The keys this configuration reads (``BackendConfiguration/declaredKeys`` includes them).
+    static let declaredKeys: [ConfigKey] = [
+        .tickBarsEnabled, .tickBarsConsumerGroup, .tickBarsFlushInterval, .tickBarsReadCount, .tickBarsClaimIdle, .barsMaxPoints,
+        .smartSubscriptionEnabled, .smartSubscriptionWaitTimeout, .smartSubscriptionCacheTTL, .smartSubscriptionStrikes,
+        .smartSubscriptionPollInterval, .redisChannelPrefix,
+    ]
 }

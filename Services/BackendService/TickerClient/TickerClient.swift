@@ -95,7 +95,10 @@ struct TickerClient: Sendable, InstrumentTokenLookup {
     /// `GET /history/{token}?from=&to=&interval=`: candles in `[from, to]`, oldest first.
     func history(token: Int64, from: Date, to: Date, interval: KiteCandleInterval) async throws -> [KiteCandle] {
         let query = "from=\(Self.istQueryTime(from))&to=\(Self.istQueryTime(to))&interval=\(interval.rawValue)"
-        let (status, body) = try await send(.GET, path: "/history/\(token)?\(query)", body: nil, timeout: historyTimeout)
+        // Backfill's requests have a share of TickerService's broker pacing of their own (docs/feed.md).
+        let (status, body) = try await send(
+            .GET, path: "/history/\(token)?\(query)", body: nil, timeout: historyTimeout, headers: [("X-History-Purpose", "backfill")]
+        )
         guard (200..<300).contains(status) else { throw Self.statusError(status, body, path: "/history/\(token)") }
         do {
             return try KiteHistoricalJSON.parse(body)
@@ -178,10 +181,13 @@ struct TickerClient: Sendable, InstrumentTokenLookup {
 
     // MARK: - HTTP
 
-    private func send(_ method: HTTPMethod, path: String, body: String?, timeout: TimeAmount) async throws -> (Int, String) {
+    private func send(
+        _ method: HTTPMethod, path: String, body: String?, timeout: TimeAmount, headers: [(String, String)] = []
+    ) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let apiKey { request.headers.add(name: "X-API-Key", value: apiKey) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -21,7 +21,8 @@ struct TickerHealth: Sendable {
         let activeSubscriptions = databaseUp ? (try? await subscriptions.activeCount()) : nil
         let status = await feedStatus
         let forbidden = status.forbiddenAccounts
-        let healthy = HealthStatus(results) == .ok && forbidden.isEmpty
+        let feedDelivering = Self.feedDelivering(status, activeSubscriptions: activeSubscriptions)
+        let healthy = HealthStatus(results) == .ok && forbidden.isEmpty && feedDelivering
         let body = TickerHealthBody(
             status: healthy ? .ok : .degraded,
             environment: environment.rawValue,
@@ -31,7 +32,8 @@ struct TickerHealth: Sendable {
                 streamingInstruments: status.subscribedInstruments,
                 capacity: status.capacity,
                 connections: status.connections,
-                forbiddenAccounts: forbidden.isEmpty ? nil : forbidden
+                forbiddenAccounts: forbidden.isEmpty ? nil : forbidden,
+                feedStreaming: feedDelivering
             ),
             dependencies: TickerHealthBody.Dependencies(
                 checks: DependencyStatus.report(results),
@@ -42,5 +44,14 @@ struct TickerHealth: Sendable {
             )
         )
         return (body, healthy)
+    }
+
+    /// Whether every subscribed instrument is being delivered: true when nothing is subscribed; otherwise some
+    /// connection carries instruments and every connection that carries any is `streaming` (not stale, backoff,
+    /// stalled, connecting or credentials_rejected).
+    static func feedDelivering(_ status: FeedStatus, activeSubscriptions: Int?) -> Bool {
+        let carrying = status.connections.filter { $0.instruments > 0 }
+        guard (activeSubscriptions ?? 0) > 0 || status.subscribedInstruments > 0 || !carrying.isEmpty else { return true }
+        return !carrying.isEmpty && carrying.allSatisfy(\.isStreaming)
     }
 }

@@ -12,9 +12,12 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
         var connections: [FeedConnectionStatus]
         /// Present only when an account's credentials were refused.
         var forbiddenAccounts: [String]?
+        /// Whether every subscribed instrument is on a `streaming` connection (true when nothing is subscribed).
+        var feedStreaming: Bool
 
         enum CodingKeys: String, CodingKey {
             case running, capacity, connections
+            case feedStreaming = "feed_streaming"
             case activeSubscriptions = "active_subscriptions"
             case streamingInstruments = "streaming_instruments"
             case forbiddenAccounts = "forbidden_accounts"

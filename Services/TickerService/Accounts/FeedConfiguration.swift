@@ -12,6 +12,9 @@ struct FeedConfiguration: Sendable {
     var accounts: [BrokerAccount]
     /// A connection that delivers nothing at all (Kite sends a 1-byte heartbeat every second when idle) for this long is reconnected.
     var staleAfter: Duration = .seconds(10)
+    /// `/health` shows a streaming connection `stale` once it has been silent this long: two of Kite's 1 s idle
+    /// heartbeats, or half of ``staleAfter`` when that is shorter, so it shows before the watchdog reconnects.
+    var staleReportAfter: Duration { min(.seconds(2), staleAfter / 2) }
     /// A WebSocket upgrade the broker has not completed in this long is abandoned and retried (as a failed attempt).
     var handshakeTimeout: Duration = .seconds(10)
     /// First reconnect delay; it doubles per failed attempt, with jitter.
@@ -80,13 +83,14 @@ struct FeedConfiguration: Sendable {
         }
     }
 
-    /// For `print-config` and the startup log: ids and limits only, never a key or token.
-    var redactedSummary: [(key: String, value: String)] {
-        [
-            ("FEED_ACCOUNTS", accounts.map { "\($0.id)(\($0.maxConnections)x\($0.instrumentsPerConnection) \($0.webSocketURL))" }.joined(separator: ",")),
-            (ConfigKey.feedStaleSeconds.name, "\(staleAfter)"),
-            (ConfigKey.feedHandshakeTimeoutSeconds.name, "\(handshakeTimeout)"),
-            (ConfigKey.ticksStreamMaxLength.name, String(ticksStreamMaxLength)),
-        ]
+    /// The keys this configuration reads (``TickerConfiguration/declaredKeys`` includes them).
+    static let declaredKeys: [ConfigKey] = [
+        .brokerWebSocketURL, .accountsFile, .kiteAPIKey, .kiteAccessToken, .feedStaleSeconds, .feedHandshakeTimeoutSeconds,
+        .feedReconnectBaseSeconds, .feedReconnectMaxSeconds, .ticksStreamMaxLength, .ticksBufferFrames, .historyRequestsPerSecond,
+    ]
+
+    /// For `print-config` and the startup log: account ids, limits and URLs, never a key or token.
+    var accountsSummary: String {
+        accounts.map { "\($0.id)(\($0.maxConnections)x\($0.instrumentsPerConnection) \(Redaction.redactURLPassword($0.webSocketURL)))" }.joined(separator: ",")
     }
 }

@@ -36,7 +36,7 @@ struct TickerConfiguration: Sendable {
 
     init(source: ConfigSource) throws(ConfigError) {
         common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
-        apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
+        apiKeyEnabled = common.apiKeyEnabled
         apiKey = source.raw(.apiKey)
         if apiKeyEnabled, apiKey?.isEmpty ?? true {
             throw ConfigError(.missing, key: ConfigKey.apiKey.name, reason: "is required when API_KEY_ENABLED is on")
@@ -59,15 +59,17 @@ struct TickerConfiguration: Sendable {
         outboxRetention = try source.seconds(.outboxRetention, default: .seconds(7 * 86_400))
     }
 
-    var redactedSummary: [(key: String, value: String)] {
-        common.redactedSummary + [
-            (ConfigKey.apiKeyEnabled.name, String(apiKeyEnabled)),
-            (ConfigKey.apiKey.name, Redaction.redact(apiKey ?? "", for: .apiKey)),
-            (ConfigKey.brokerURL.name, Redaction.redactURLPassword(brokerURL)),
-            (ConfigKey.instrumentsRefreshInterval.name, "\(instrumentsRefreshInterval)"),
-            (ConfigKey.eventsStreamMaxLength.name, String(eventsStreamMaxLength)),
-            (ConfigKey.outboxPollInterval.name, "\(outboxPollInterval)"),
-            (ConfigKey.outboxRetention.name, "\(outboxRetention)"),
-        ]
+    /// Every key TickerService reads (this struct's and ``FeedConfiguration``'s), in the order `print-config` prints
+    /// them. A key read without being listed here is caught by `ConfigurationKeysTests`.
+    static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [
+        .apiKey, .brokerURL, .instrumentsRefreshInterval, .eventsStreamMaxLength, .outboxPollInterval, .outboxRetention,
+    ] + FeedConfiguration.declaredKeys
+
+    /// Reads both configurations from `source` and returns what `print-config` prints and the startup log carries.
+    /// - Returns: The configurations and the `KEY=value` pairs, secrets masked.
+    static func load(source: ConfigSource) throws(ConfigError) -> (ticker: TickerConfiguration, feed: FeedConfiguration, printable: [(key: String, value: String)]) {
+        let ticker = try TickerConfiguration(source: source)
+        let feed = try FeedConfiguration(source: source)
+        return (ticker, feed, source.printableValues(declared: declaredKeys))
     }
 }

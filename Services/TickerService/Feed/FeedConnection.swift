@@ -19,8 +19,12 @@ enum FeedConnectionPhase: String, Sendable {
     case backoff
     /// The watchdog found it silent for too long; it is being reconnected.
     case stalled
-    /// The broker refused the credentials (403); not retried until they change.
-    case forbidden
+    /// The broker refused the credentials (403 on the upgrade), or they cannot be read; not retried until they change.
+    case credentialsRejected = "credentials_rejected"
+
+    /// What `/health` shows: the phase, except that a streaming connection silent for longer than
+    /// ``FeedConfiguration/staleReportAfter`` is `stale` (the watchdog has not fired yet).
+    static let staleStateName = "stale"
 }
 
 /// One Kite ticker WebSocket of one account: a long-lived loop that keeps the socket open while it holds instruments,
@@ -53,10 +57,17 @@ final class FeedConnection: Sendable {
         var end: SessionEnd?
         var receivedInSession = false
         var sessions = 0
+        /// Why the connection waits (`http_429`, `dropped`, `stale`, ...) and when it tries again, while in backoff
+        /// or credentials_rejected.
+        var waitReason: String?
+        var nextAttemptWall: Double?
+        var nextAttempt: ContinuousClock.Instant?
     }
 
     enum SessionEnd: Sendable, Equatable {
         case emptied, dropped, stale, handshakeTimeout, forbidden, rateLimited, failed(String), cancelled
+        /// The upgrade was refused with this status (other than 401, 403 and 429), or an unknown one.
+        case refused(Int?)
     }
 
     init(account: BrokerAccount, connectionID: Int, configuration: FeedConfiguration, sink: TickSink, httpClient: HTTPClient, logger: Logger) {
@@ -114,10 +125,19 @@ final class FeedConnection: Sendable {
     var sessionCount: Int { state.withLock { $0.sessions } }
 
     func status() -> FeedConnectionStatus {
-        state.withLock {
-            FeedConnectionStatus(
-                accountID: account.id, connectionID: connectionID, state: $0.phase.rawValue, instruments: $0.desired.count,
-                capacity: capacity, lastMessageAt: $0.lastMessageWall
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            let silence = state.lastMessage.map { now - $0 }
+            var name = state.phase.rawValue
+            if state.phase == .streaming, let silence, silence > configuration.staleReportAfter { name = FeedConnectionPhase.staleStateName }
+            let waiting = state.phase == .backoff || state.phase == .credentialsRejected
+            return FeedConnectionStatus(
+                accountID: account.id, connectionID: connectionID, state: name, instruments: state.desired.count,
+                capacity: capacity, lastMessageAt: state.lastMessageWall,
+                lastMessageAgeMilliseconds: state.phase == .idle ? nil : silence.map { Int($0.wholeMilliseconds) },
+                reason: waiting ? state.waitReason : nil,
+                nextAttemptAt: waiting ? state.nextAttemptWall : nil,
+                nextAttemptInMilliseconds: waiting ? state.nextAttempt.map { max(0, Int(($0 - now).wholeMilliseconds)) } : nil
             )
         }
     }
@@ -141,12 +161,13 @@ final class FeedConnection: Sendable {
                 credentials = try account.loadCredentials()
             } catch {
                 logger.error("cannot read the account's credentials", metadata: ["error": "\(error.message)"])
-                setPhase(.forbidden)
+                setPhase(.credentialsRejected, waiting: "credentials_unreadable", for: configuration.forbiddenRecheckInterval)
                 guard await pause(configuration.forbiddenRecheckInterval) else { return }
                 continue
             }
             if let rejected, rejected == credentials {
                 // 403 before and the same credentials now: no attempt until they change (a daily token rotation).
+                setPhase(.credentialsRejected, waiting: "http_403", for: configuration.forbiddenRecheckInterval)
                 guard await pause(configuration.forbiddenRecheckInterval) else { return }
                 continue
             }
@@ -155,6 +176,7 @@ final class FeedConnection: Sendable {
             let (end, streamed) = await session(credentials: credentials)
             if Task.isCancelled || end == .cancelled { return }
             let delay: Duration
+            let waitReason: String
             switch end {
             case .emptied:
                 attempt = 0
@@ -163,14 +185,15 @@ final class FeedConnection: Sendable {
                 rejected = credentials
                 FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.forbidden)
                 logger.error("broker refused the credentials (403); the account is not retried until its access token changes")
-                setPhase(.forbidden)
+                setPhase(.credentialsRejected, waiting: "http_403", for: configuration.forbiddenRecheckInterval)
                 continue
             case .rateLimited:
                 attempt += 1
                 delay = max(configuration.rateLimitedMinDelay, configuration.reconnectBackoff.delay(afterFailures: attempt))
+                waitReason = "http_429"
                 FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.rateLimited)
                 logger.warning("broker refused the connection (429); backing off", metadata: ["delay": "\(delay)", "attempt": "\(attempt)"])
-            case .stale, .dropped, .handshakeTimeout, .failed:
+            case .stale, .dropped, .handshakeTimeout, .failed, .refused:
                 attempt = streamed ? 1 : attempt + 1
                 delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
                 let reason: String
@@ -180,14 +203,20 @@ final class FeedConnection: Sendable {
                 case .handshakeTimeout: reason = FeedMetrics.Reason.handshakeTimeout
                 default: reason = FeedMetrics.Reason.error
                 }
+                switch end {
+                case let .refused(status?): waitReason = "http_\(status)"
+                case .refused(nil): waitReason = "upgrade_refused"
+                default: waitReason = reason
+                }
                 FeedMetrics.reconnect(account: account.id, reason: reason)
                 var metadata: Logger.Metadata = ["reason": "\(reason)", "delay": "\(delay)", "attempt": "\(attempt)"]
                 if case let .failed(message) = end { metadata["error"] = "\(message)" }
+                if case let .refused(status) = end { metadata["error"] = "upgrade refused (HTTP \(status.map(String.init) ?? "unknown"))" }
                 logger.warning("broker connection ended; reconnecting", metadata: metadata)
             case .cancelled:
                 return
             }
-            setPhase(.backoff)
+            setPhase(.backoff, waiting: waitReason, for: delay)
             guard await pause(delay) else { return }
         }
     }
@@ -252,7 +281,7 @@ final class FeedConnection: Sendable {
                 switch await UpgradeProbe.status(url: url, httpClient: httpClient) {
                 case 403, 401: finishSession(.forbidden)
                 case 429: finishSession(.rateLimited)
-                case let status: finishSession(.failed("upgrade refused (HTTP \(status.map(String.init) ?? "unknown"))"))
+                case let status: finishSession(.refused(status))
                 }
             } else {
                 finishSession(.failed(Self.redacted("\(error)", credentials)))
@@ -343,9 +372,16 @@ final class FeedConnection: Sendable {
         }
     }
 
-    private func setPhase(_ phase: FeedConnectionPhase) {
+    /// Sets the phase; `waiting`/`delay` record why and for how long it waits (shown by ``status()``), and any other
+    /// phase clears them.
+    private func setPhase(_ phase: FeedConnectionPhase, waiting reason: String? = nil, for delay: Duration? = nil) {
         let changed = state.withLock { state in
-            defer { state.phase = phase }
+            defer {
+                state.phase = phase
+                state.waitReason = reason
+                state.nextAttempt = delay.map { ContinuousClock.now + $0 }
+                state.nextAttemptWall = delay.map { Date().timeIntervalSince1970 + Double($0.wholeMilliseconds) / 1000 }
+            }
             return state.phase != phase
         }
         if changed { FeedMetrics.state(account: account.id, connection: connectionID, phase) }

@@ -35,21 +35,38 @@ struct FeedError: Error, Sendable, CustomStringConvertible {
     var description: String { message }
 }
 
-/// The state of one broker WebSocket connection, as `/health` shows it (`last_message_at` left out until a message came).
+/// The state of one broker WebSocket connection, as `/health` shows it (fields without a value are left out).
 struct FeedConnectionStatus: Sendable, Encodable {
     var accountID: String
     var connectionID: Int
-    /// connecting, streaming, backoff, stalled, forbidden
+    /// idle, connecting, streaming, stale (streaming but silent past ``FeedConfiguration/staleReportAfter``), backoff,
+    /// stalled (the watchdog fired), credentials_rejected.
     var state: String
     var instruments: Int
     var capacity: Int
+    /// Unix seconds of the last message (tick, heartbeat or text).
     var lastMessageAt: Double?
+    /// Milliseconds since the last message (or since the socket opened, if nothing came yet); nil while idle or never opened.
+    var lastMessageAgeMilliseconds: Int? = nil
+    /// Why a `backoff` or `credentials_rejected` connection waits: `http_429`, `http_403`, `http_<status>`, `dropped`,
+    /// `stale`, `handshake_timeout`, `error`, `credentials_unreadable`.
+    var reason: String? = nil
+    /// Unix seconds of the next attempt (for `credentials_rejected`: the next re-read of the credentials).
+    var nextAttemptAt: Double? = nil
+    /// Milliseconds until then.
+    var nextAttemptInMilliseconds: Int? = nil
+
+    /// Whether this connection is delivering (streaming and not stale).
+    var isStreaming: Bool { state == FeedConnectionPhase.streaming.rawValue }
 
     enum CodingKeys: String, CodingKey {
-        case state, instruments, capacity
+        case state, instruments, capacity, reason
         case accountID = "account_id"
         case connectionID = "connection_id"
         case lastMessageAt = "last_message_at"
+        case lastMessageAgeMilliseconds = "last_message_age_ms"
+        case nextAttemptAt = "next_attempt_at"
+        case nextAttemptInMilliseconds = "next_attempt_in_ms"
     }
 }
 

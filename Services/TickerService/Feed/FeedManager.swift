@@ -69,7 +69,7 @@ final class FeedManager: Service, FeedControlling {
             if wanted.updateValue(subscription, forKey: subscription.token) == nil { order.append(subscription.token) }
         }
         let connections = self.connections
-        let forbidden = Set(connections.filter { $0.phase == .forbidden }.map(\.account.id))
+        let forbidden = Set(connections.filter { $0.phase == .credentialsRejected }.map(\.account.id))
         return try state.withLock { state throws(FeedError) -> [FeedPlacement] in
             var load = connections.map { _ in 0 }
             var accountLoad: [String: Int] = [:]
@@ -170,6 +170,6 @@ final class FeedManager: Service, FeedControlling {
 extension FeedStatus {
     /// Accounts with a connection refused for bad credentials (`/health` should report these as degraded).
     var forbiddenAccounts: [String] {
-        Array(Set(connections.filter { $0.state == FeedConnectionPhase.forbidden.rawValue }.map(\.accountID))).sorted()
+        Array(Set(connections.filter { $0.state == FeedConnectionPhase.credentialsRejected.rawValue }.map(\.accountID))).sorted()
     }
 }

@@ -36,7 +36,7 @@ enum FeedMetrics {
         case .streaming: 2
         case .backoff: 3
         case .stalled: 4
-        case .forbidden: 5
+        case .credentialsRejected: 5
         }
     }
 
@@ -60,7 +60,7 @@ enum FeedMetrics {
     static func decodeError(count: Int) { Counter(label: decodeErrors).increment(by: count) }
     static func publishFailure() { Counter(label: publishFailures).increment() }
     static func history(outcome: String) { Counter(label: historyRequests, dimensions: [("outcome", outcome)]).increment() }
-    static func historyUpstream(account: String, status: String) {
-        Counter(label: historyUpstreamRequests, dimensions: [("account", account), ("status", status)]).increment()
+    static func historyUpstream(account: String, status: String, purpose: String) {
+        Counter(label: historyUpstreamRequests, dimensions: [("account", account), ("status", status), ("purpose", purpose)]).increment()
     }
 }

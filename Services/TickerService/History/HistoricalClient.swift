@@ -19,32 +19,37 @@ struct HistoryError: Error, Sendable, CustomStringConvertible {
         static let rejectedByBroker = Code("rejectedByBroker")
         /// The broker kept failing or could not be reached (502).
         static let upstreamFailed = Code("upstreamFailed")
+        /// The interactive share of the broker budget is booked further ahead than a client should wait (429).
+        static let busy = Code("busy")
         var description: String { name }
     }
 
     var code: Code
     var message: String
+    /// For ``Code/busy``: when a retry could get a slot.
+    var retryAfter: Duration? = nil
     var description: String { message }
 }
 
-/// Fetches historical candles from the broker's REST API: splits a range into requests the broker allows, paces them
-/// per account (``HistoryPacer``), retries 429s (after a pause) and 5xx/network errors (a few times), and merges the
-/// answers in time order without duplicates.
+/// Fetches historical candles from the broker's REST API: one broker request per call (the caller keeps the range
+/// within the interval's limit), paced per account (``HistoryPacer``, with backfill's share), retried after 429s (after a
+/// pause) and 5xx/network errors (a few times) until the broker answers 200, whose body is then handed over unread so
+/// that it can be streamed to the client.
 struct HistoricalClient: Sendable {
     let accounts: [BrokerAccount]
     let pacer: HistoryPacer
     let httpClient: HTTPClient
     let logger: Logger
-    /// Attempts per chunk after 429s.
+    /// Attempts per request after 429s.
     var rateLimitedAttempts = 6
-    /// Attempts per chunk after 5xx or network errors.
+    /// Attempts per request after 5xx or network errors.
     var failureAttempts = 3
     /// Pause after a 429 before that account is used again.
     var rateLimitedPause: Duration = .seconds(1)
     /// Ceiling of the first retry delay after a 5xx (capped exponential backoff with full jitter, at most 8×).
     var failureBaseDelay: Duration = .milliseconds(200)
-    /// Most chunks one request may need.
-    var maxChunks = 60
+    /// An interactive request whose slot is further away than this is refused (429) instead of queued.
+    var maxInteractiveWait: Duration = .seconds(20)
 
     /// - Parameters:
     ///   - configuration: Accounts and the per-account rate.
@@ -57,67 +62,35 @@ struct HistoricalClient: Sendable {
         self.logger = logger
     }
 
-    /// `[from, to]` split into ranges of at most the interval's `maxRangeDays`.
-    static func chunks(from: Int64, to: Int64, interval: KiteCandleInterval) -> [ClosedRange<Int64>] {
-        let span = Int64(interval.maxRangeDays) * 86_400
-        var ranges: [ClosedRange<Int64>] = []
-        var start = from
-        while start <= to {
-            let end = min(to, start + span - 1)
-            ranges.append(start...end)
-            start = end + 1
-        }
-        return ranges
-    }
+    /// The largest `to - from` one request may span for `interval`: Kite's per-request limit.
+    static func maxRange(_ interval: KiteCandleInterval) -> Int64 { Int64(interval.maxRangeDays) * 86_400 }
 
-    /// The candles of `token` in `[from, to]` (Unix seconds), oldest first.
-    func candles(token: UInt32, interval: KiteCandleInterval, from: Int64, to: Int64, includeOI: Bool) async throws(HistoryError) -> [KiteCandle] {
+    /// Sends the broker request for the candles of `token` in `[from, to]` (Unix seconds) and returns the body of its
+    /// 200 answer, not yet read (Kite's JSON, oldest candle first).
+    /// - Parameter purpose: Which share of the pacing the request may use.
+    func open(
+        token: UInt32, interval: KiteCandleInterval, from: Int64, to: Int64, includeOI: Bool, purpose: HistoryPacer.Purpose
+    ) async throws(HistoryError) -> HTTPClientResponse.Body {
         guard !accounts.isEmpty else { throw HistoryError(code: .upstreamFailed, message: "no broker account is configured") }
-        let ranges = Self.chunks(from: from, to: to, interval: interval)
-        guard ranges.count <= maxChunks else {
-            throw HistoryError(
-                code: .invalidRequest,
-                message: "range too large: \(ranges.count) broker requests of at most \(interval.maxRangeDays) days; at most \(maxChunks) allowed"
-            )
+        guard to - from <= Self.maxRange(interval) else {
+            throw HistoryError(code: .invalidRequest, message: "range too large: interval \(interval.rawValue) allows at most \(interval.maxRangeDays) days per request")
         }
-        let results: [Result<[KiteCandle], HistoryError>] = await withTaskGroup(of: (Int, Result<[KiteCandle], HistoryError>).self) { group in
-            for (index, range) in ranges.enumerated() {
-                group.addTask {
-                    // Untyped do/catch here: a typed `do throws(HistoryError)` inside this child task traps in release
-                    // builds (Swift 6.3), while debug builds run it fine.
-                    do {
-                        return (index, .success(try await fetch(token: token, interval: interval, range: range, includeOI: includeOI)))
-                    } catch let error as HistoryError {
-                        return (index, .failure(error))
-                    } catch {
-                        return (index, .failure(HistoryError(code: .upstreamFailed, message: String(describing: error))))
-                    }
-                }
-            }
-            var results = [Result<[KiteCandle], HistoryError>](repeating: .success([]), count: ranges.count)
-            for await (index, result) in group { results[index] = result }
-            return results
-        }
-        var merged: [KiteCandle] = []
-        for result in results {
-            switch result {
-            case let .success(candles): merged += candles
-            case let .failure(error): throw error
-            }
-        }
-        merged.sort { $0.timestamp < $1.timestamp }
-        var seen = Set<Int64>()
-        return merged.filter { seen.insert($0.timestamp).inserted }
-    }
-
-    /// One broker request, retried as documented.
-    private func fetch(token: UInt32, interval: KiteCandleInterval, range: ClosedRange<Int64>, includeOI: Bool) async throws(HistoryError) -> [KiteCandle] {
         var rateLimited = 0
         var failures = 0
         var lastProblem = ""
         let ids = accounts.map(\.id)
         while true {
-            let (accountID, slot) = await pacer.reserve(accounts: ids)
+            if purpose == .interactive {
+                let waits = await ids.asyncMap { id in await pacer.nextSlot(account: id, purpose: purpose) }
+                let wait = (waits.min() ?? .now) - .now
+                if wait > maxInteractiveWait {
+                    throw HistoryError(
+                        code: .busy, message: "the broker's request budget for interactive history is booked for the next \(Int(wait.wholeMilliseconds / 1000)) s; retry later",
+                        retryAfter: wait
+                    )
+                }
+            }
+            let (accountID, slot) = await pacer.reserve(accounts: ids, purpose: purpose)
             let account = accounts.first { $0.id == accountID }!
             do {
                 try await Task.sleep(until: slot, clock: .continuous)
@@ -132,7 +105,7 @@ struct HistoricalClient: Sendable {
             }
             var base = account.restURL
             while base.hasSuffix("/") { base.removeLast() }
-            var url = "\(base)/instruments/historical/\(token)/\(interval.rawValue)?from=\(Self.brokerTime(range.lowerBound))&to=\(Self.brokerTime(range.upperBound))"
+            var url = "\(base)/instruments/historical/\(token)/\(interval.rawValue)?from=\(Self.brokerTime(from))&to=\(Self.brokerTime(to))"
             if includeOI { url += "&oi=1" }
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "X-Kite-Version", value: "3")
@@ -142,21 +115,17 @@ struct HistoricalClient: Sendable {
             do {
                 let response = try await httpClient.execute(request, timeout: .seconds(30))
                 status = Int(response.status.code)
-                let buffer = try await response.body.collect(upTo: 256 << 20)
-                body = String(buffer: buffer)
+                FeedMetrics.historyUpstream(account: account.id, status: String(status), purpose: purpose.rawValue)
+                if status == 200 { return response.body }
+                // An error answer is small; read at most 64 KB of it for the message.
+                body = String(buffer: try await response.body.collect(upTo: 64 << 10))
             } catch {
-                status = 0
-                lastProblem = "\(error)"
-            }
-            FeedMetrics.historyUpstream(account: account.id, status: status == 0 ? "error" : String(status))
-            switch status {
-            case 200:
-                do {
-                    return try KiteHistoricalJSON.parse(body)
-                } catch {
-                    lastProblem = "unreadable answer: \(error)"
-                    failures += 1
+                if status == 0 {
+                    FeedMetrics.historyUpstream(account: account.id, status: "error", purpose: purpose.rawValue)
+                    lastProblem = "\(error)"
                 }
+            }
+            switch status {
             case 429:
                 rateLimited += 1
                 FeedMetrics.rateLimited(account: account.id, api: "historical")
@@ -198,5 +167,15 @@ struct HistoricalClient: Sendable {
     /// The `message` of a Kite error body.
     static func brokerMessage(_ body: String) -> String? {
         (try? JSONValue.parse(body.utf8))?["message"]?.stringValue
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements mapped one after the other by an async function.
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for element in self { result.append(await transform(element)) }
+        return result
     }
 }

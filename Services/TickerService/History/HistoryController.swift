@@ -1,19 +1,31 @@
+import AsyncHTTPClient
 import BrokerWire
 import Foundation
 import Hummingbird
 import HTTPTypes
+import Logging
 import NIOCore
 import ServiceLifecycle
 import ServiceRuntime
 
-/// `GET /history/{token}?from=&to=&interval=minute[&oi=1]`: the broker's historical candles, fetched in ranges the
-/// broker allows and paced by its rate limit, answered in Kite's shape `{"status":"success","data":{"candles":[...]}}`.
+/// `GET /history/{token}?from=&to=&interval=minute[&oi=1]`: the broker's historical candles in one broker request,
+/// paced by its rate limit, answered in Kite's shape `{"status":"success","data":{"candles":[...]}}` and streamed:
+/// candles are written (chunked) as the broker's answer arrives, so memory stays flat whatever the range.
 ///
 /// `from`/`to`: `yyyy-MM-dd`, `yyyy-MM-dd HH:mm[:ss]` (IST) or ISO 8601 with an offset; a bare `to` date means the whole
-/// day. Errors are Kite-shaped JSON: 400 (`InputException`) for bad parameters, 502 (`NetworkException`) when the broker
-/// keeps failing.
+/// day. `to - from` may be at most Kite's limit for the interval (minute 60 days; 3/5/10minute 100; 15/30minute 200;
+/// 60minute 400; day 2000). Requires `X-API-Key` when `API_KEY_ENABLED` is on (it spends broker quota).
+/// `X-History-Purpose: backfill` marks BackendService's requests, which have a share of the pacing of their own
+/// (``HistoryPacer``). Errors are Kite-shaped JSON: 400 (`InputException`) for bad parameters, 401 (`TokenException`)
+/// without the key, 429 (`NetworkException`) when the interactive share is booked too far ahead, 502
+/// (`NetworkException`) when the broker keeps failing.
 struct HistoryController<Context: RequestContext>: Sendable {
     let client: HistoricalClient
+    /// `X-API-Key`, nil when `API_KEY_ENABLED` is off.
+    let apiKey: String?
+    var logger = Logger(label: "ticker-service.history")
+
+    static var purposeHeader: HTTPField.Name { HTTPField.Name("X-History-Purpose")! }
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -24,6 +36,14 @@ struct HistoryController<Context: RequestContext>: Sendable {
     }
 
     func history(request: Request, context: Context) async -> Response {
+        if let apiKey {
+            guard let presented = request.headers[APIKeyMiddleware<Context>.headerName] else {
+                return Self.error(.unauthorized, "TokenException", "this endpoint requires the X-API-Key header")
+            }
+            guard APIKeyMiddleware<Context>.constantTimeEqual(presented, apiKey) else {
+                return Self.error(.unauthorized, "TokenException", "the X-API-Key header does not match the configured API key")
+            }
+        }
         let query = request.uri.queryParameters
         guard let tokenText = context.parameters.get("token"), let token = UInt32(tokenText) else {
             return Self.error(.badRequest, "InputException", "instrument token must be a whole number from 0 to 4294967295")
@@ -47,17 +67,22 @@ struct HistoryController<Context: RequestContext>: Sendable {
         }
         if toText.count == 10 { to += 86_399 }
         guard from <= to else { return Self.error(.badRequest, "InputException", "from (\(fromText)) is after to (\(toText))") }
+        guard to - from <= HistoricalClient.maxRange(interval) else {
+            FeedMetrics.history(outcome: "rejected")
+            let days = Double(to - from) / 86_400
+            return Self.error(
+                .badRequest, "InputException",
+                "the range spans \(String(format: "%.1f", days)) days; interval \(interval.rawValue) allows at most \(interval.maxRangeDays) days per request"
+            )
+        }
         let includeOI = query["oi"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
+        let purpose: HistoryPacer.Purpose = request.headers[Self.purposeHeader]?.lowercased() == "backfill" ? .backfill : .interactive
+        let body: HTTPClientResponseBodyStream
         do {
             // A paced request can wait for many seconds: shutdown cancels it rather than wait for it.
-            let candles = try await cancelWhenGracefulShutdown { [client, to] () async throws(HistoryError) -> [KiteCandle] in
-                try await client.candles(token: token, interval: interval, from: from, to: to, includeOI: includeOI)
+            body = try await cancelWhenGracefulShutdown { [client, to] () async throws(HistoryError) -> HTTPClientResponseBodyStream in
+                try await client.open(token: token, interval: interval, from: from, to: to, includeOI: includeOI, purpose: purpose)
             }
-            FeedMetrics.history(outcome: "ok")
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: KiteHistoricalJSON.encode(candles, includeOI: includeOI)))
-            )
         } catch {
             if Task.isShuttingDownGracefully {
                 FeedMetrics.history(outcome: "shutdown")
@@ -71,11 +96,52 @@ struct HistoryController<Context: RequestContext>: Sendable {
             case .invalidRequest, .rejectedByBroker:
                 FeedMetrics.history(outcome: "rejected")
                 return Self.error(.badRequest, "InputException", error.message)
+            case .busy:
+                FeedMetrics.history(outcome: "busy")
+                var response = Self.error(.tooManyRequests, "NetworkException", error.message)
+                if let wait = error.retryAfter { response.headers[.retryAfter] = String(max(1, wait.components.seconds + 1)) }
+                return response
             default:
                 FeedMetrics.history(outcome: "upstream_failed")
                 return Self.error(.badGateway, "NetworkException", error.message)
             }
         }
+        let logger = logger
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody { writer in
+                try await Self.stream(body, includeOI: includeOI, to: &writer, logger: logger)
+            }
+        )
+    }
+
+    /// Copies the broker's candles to the client page by page: every chunk of the broker's answer is parsed, and the
+    /// candles it completed are re-encoded and written before the next chunk is read. A broken or unreadable answer
+    /// ends the response without its closing `]}}` (the client sees a truncated body and retries).
+    static func stream(
+        _ body: HTTPClientResponseBodyStream, includeOI: Bool, to writer: inout any ResponseBodyWriter, logger: Logger
+    ) async throws {
+        var parser = KiteCandleStreamParser()
+        try await writer.write(ByteBuffer(string: KiteHistoricalJSON.candlesPrefix))
+        var first = true
+        do {
+            for try await chunk in body {
+                let candles = try parser.feed(chunk)
+                guard !candles.isEmpty else { continue }
+                var page = first ? "" : ","
+                page += KiteHistoricalJSON.rows(candles, includeOI: includeOI)
+                first = false
+                try await writer.write(ByteBuffer(string: page))
+            }
+            try parser.finish()
+        } catch {
+            FeedMetrics.history(outcome: "stream_failed")
+            logger.error("historical answer broke off while streaming", metadata: ["error": "\(error)"])
+            throw error
+        }
+        try await writer.write(ByteBuffer(string: KiteHistoricalJSON.candlesSuffix))
+        try await writer.finish(nil)
+        FeedMetrics.history(outcome: "ok")
     }
 
     /// Kite's formats; a `+` left for the space by form encoding is accepted.
@@ -93,3 +159,6 @@ struct HistoryController<Context: RequestContext>: Sendable {
         (try? APIJSON.response(KiteErrorBody(message: message, errorType: type), status: status)) ?? Response(status: status)
     }
 }
+
+/// The body of the broker's answer, as AsyncHTTPClient hands it over.
+typealias HTTPClientResponseBodyStream = AsyncHTTPClient.HTTPClientResponse.Body

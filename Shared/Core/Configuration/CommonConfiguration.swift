@@ -24,6 +24,9 @@ public struct CommonConfiguration: Sendable {
     public var host: String
     /// `PORT`.
     public var port: Int
+    /// `API_KEY_ENABLED`: whether endpoints that change state or spend broker quota require a key (default on outside
+    /// dev and test).
+    public var apiKeyEnabled: Bool
 
     /// The Redis names derived from ``channelPrefix``.
     public var channels: EventChannels { EventChannels(prefix: channelPrefix) }
@@ -48,20 +51,20 @@ public struct CommonConfiguration: Sendable {
         logFormat = try source.value(.logFormat, default: source.deployment.isLocal ? .human : .json)
         host = source.string(.host, default: "127.0.0.1")
         port = try source.int(.port, default: defaultPort, in: 1...65535)
+        apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
     }
 
-    /// The settings as key/value pairs for a startup log line, with secrets masked.
-    public var redactedSummary: [(key: String, value: String)] {
-        [
-            (ConfigKey.environment.name, environment.rawValue),
-            (ConfigKey.redisURL.name, Redaction.redact(redisURL, for: .redisURL)),
-            (ConfigKey.databaseURL.name, Redaction.redact(databaseURL, for: .databaseURL)),
-            (ConfigKey.databasePoolSize.name, String(databasePoolSize)),
-            (ConfigKey.redisChannelPrefix.name, channelPrefix),
-            (ConfigKey.logLevel.name, logLevel.rawValue),
-            (ConfigKey.logFormat.name, logFormat.rawValue),
-            (ConfigKey.host.name, host),
-            (ConfigKey.port.name, String(port)),
-        ]
+    /// Whether this is production with authentication turned off (`ENVIRONMENT=production`, `API_KEY_ENABLED=false`).
+    public var isUnauthenticatedProduction: Bool { environment == .production && !apiKeyEnabled }
+
+    /// Logs a warning at startup when ``isUnauthenticatedProduction``: anyone who reaches the port can then change
+    /// subscriptions and spend broker quota.
+    /// - Parameter logger: The service's logger.
+    public func warnIfUnauthenticated(logger: Logger) {
+        guard isUnauthenticatedProduction else { return }
+        logger.warning(
+            "API_KEY_ENABLED is false in production: endpoints that change state or spend broker quota accept requests without a key",
+            metadata: ["environment": "\(environment.rawValue)", "api_key_enabled": "false"]
+        )
     }
 }

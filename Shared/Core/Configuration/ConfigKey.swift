@@ -25,6 +25,11 @@ public struct ConfigKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension ConfigKey {
+    /// The keys ``CommonConfiguration`` reads; each service's declared list starts with these.
+    public static let commonKeys: [ConfigKey] = [
+        .environment, .redisURL, .databaseURL, .databasePoolSize, .redisChannelPrefix, .logLevel, .logFormat, .host, .port, .apiKeyEnabled,
+    ]
+
     // Shared by every service.
     /// `ENVIRONMENT`: dev, test, staging or production.
     public static let environment = ConfigKey("ENVIRONMENT")
@@ -65,13 +70,13 @@ extension ConfigKey {
     /// `SMART_SUBSCRIPTION_CACHE_TTL`: seconds a subscription-status answer is cached.
     public static let smartSubscriptionCacheTTL = ConfigKey("SMART_SUBSCRIPTION_CACHE_TTL")
     /// `TICKER_URL`: where BackendService reaches TickerService.
-    public static let tickerURL = ConfigKey("TICKER_URL")
+    public static let tickerURL = ConfigKey("TICKER_URL", isURLWithCredentials: true)
 
     // TickerService.
     /// `BROKER_URL`: the broker's REST base URL (the simulator by default).
-    public static let brokerURL = ConfigKey("BROKER_URL")
+    public static let brokerURL = ConfigKey("BROKER_URL", isURLWithCredentials: true)
     /// `BROKER_WS_URL`: the broker's ticker WebSocket URL.
-    public static let brokerWebSocketURL = ConfigKey("BROKER_WS_URL")
+    public static let brokerWebSocketURL = ConfigKey("BROKER_WS_URL", isURLWithCredentials: true)
     /// `ACCOUNTS_FILE`: a JSON file describing broker accounts.
     public static let accountsFile = ConfigKey("ACCOUNTS_FILE")
 }

@@ -11,6 +11,13 @@ import SharedRedis
 /// entry delivered more than ``Settings/maxDeliveries`` times, and acknowledges an entry only after the handler said
 /// its work is committed. Errors are logged and retried with ``Settings/failureBackoff``.
 ///
+/// At each claim look it also checks in (`{stream}:consumers:{group}`, a hash of consumer → alive-until) and removes dead
+/// consumers from the group (``Settings/removeIdleConsumersAfter``): a consumer other than this one with no pending
+/// entries that has neither read nor checked in for that long (a process that crashed or was replaced: every instance
+/// names itself `hostname-pid`) is deleted with `XGROUP DELCONSUMER`, checked and deleted in one Lua script so that a
+/// consumer that reads in between keeps its entries. A consumer that still has pending entries is never deleted; its
+/// entries are claimed after ``Settings/claimMinIdle`` first, and it goes at a later look.
+///
 /// On graceful shutdown the blocking read is cancelled (the Redis client interrupts it), the batch in hand is finished,
 /// ``StreamBatchHandler/finish()`` commits what the handler holds, and that is acknowledged. Give it its own
 /// `RedisClient`: `XREADGROUP ... BLOCK` holds the connection.
@@ -43,6 +50,8 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
         public var setupBackoff: Backoff?
         /// The counter incremented by the number of entries claimed, e.g. `backend_ticks_claimed_total` (nil: none).
         public var claimedCounter: String?
+        /// Other consumers idle longer than this with no pending entries are removed from the group (nil: never).
+        public var removeIdleConsumersAfter: Duration?
         /// The log lines' texts, so each consumer keeps its own.
         public var messages: Messages
 
@@ -61,11 +70,13 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
         ///   - failureBackoff: The wait after a failure.
         ///   - setupBackoff: The wait after a failed group creation.
         ///   - claimedCounter: The counter of claimed entries.
+        ///   - removeIdleConsumersAfter: Idle time after which another consumer with no pending entries is removed
+        ///     from the group (default 10 minutes; nil: never).
         ///   - messages: The log lines' texts.
         public init(
             stream: String, group: String, consumer: String, startID: String, readCount: Int, block: Duration, claimMinIdle: Duration,
             claimEvery: Duration, maxClaimedPerLook: Int? = nil, maxDeliveries: Int? = nil, failureBackoff: Backoff, setupBackoff: Backoff? = nil,
-            claimedCounter: String? = nil, messages: Messages
+            claimedCounter: String? = nil, removeIdleConsumersAfter: Duration? = .seconds(600), messages: Messages
         ) {
             self.stream = stream
             self.group = group
@@ -80,6 +91,7 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
             self.failureBackoff = failureBackoff
             self.setupBackoff = setupBackoff
             self.claimedCounter = claimedCounter
+            self.removeIdleConsumersAfter = removeIdleConsumersAfter
             self.messages = messages
         }
     }
@@ -188,6 +200,7 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
                 if lastClaim.map({ ContinuousClock.now - $0 >= settings.claimEvery }) ?? true {
                     lastClaim = .now
                     try await claimIdle(&state)
+                    await removeDeadConsumers()
                 }
                 let entries = try await cancelWhenGracefulShutdown {
                     try await redis.xreadgroup(
@@ -265,6 +278,71 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
         }
     }
 
+    /// The hash where the group's consumers check in: field = consumer name, value = Unix milliseconds until which it
+    /// counts as alive.
+    /// - Parameters:
+    ///   - stream: The stream key.
+    ///   - group: The consumer group.
+    public static func aliveKey(stream: String, group: String) -> String { "\(stream):consumers:\(group)" }
+
+    /// In one script (atomic in Redis): records that this consumer is alive until now + the limit, then deletes every
+    /// other consumer of the group that has no pending entries, has not read for the limit (Redis's `idle`) and has not
+    /// checked in for it, and forgets check-ins older than the limit. `XGROUP DELCONSUMER` drops a consumer's pending
+    /// entries, so the pending count is checked inside the same script. The check-in is what tells a live consumer from
+    /// a dead one: before Redis 7.2, `idle` is the time since the consumer last received entries, which grows on a quiet
+    /// stream however often a live consumer reads.
+    static var removeDeadConsumersScript: String {
+        """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local limit = tonumber(ARGV[3])
+        redis.call('HSET', KEYS[2], ARGV[2], now + limit)
+        local removed = {}
+        for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+            local fields = {}
+            for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+            local name = fields['name']
+            local alive = tonumber(redis.call('HGET', KEYS[2], name) or '0')
+            if name ~= ARGV[2] and tonumber(fields['pending']) == 0 and tonumber(fields['idle']) >= limit and alive < now then
+                redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+                redis.call('HDEL', KEYS[2], name)
+                table.insert(removed, name)
+            end
+        end
+        local checkins = redis.call('HGETALL', KEYS[2])
+        for i = 1, #checkins, 2 do
+            if tonumber(checkins[i + 1]) < now - limit then redis.call('HDEL', KEYS[2], checkins[i]) end
+        end
+        return removed
+        """
+    }
+
+    /// Checks in and removes dead consumers (see the type's documentation), logging their names. A failure is logged
+    /// and the next look tries again: it never holds up consuming.
+    private func removeDeadConsumers() async {
+        guard let limit = settings.removeIdleConsumersAfter else { return }
+        let milliseconds = limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000
+        let reply: RESPValue
+        do {
+            reply = try await redis.send([
+                "EVAL", Self.removeDeadConsumersScript, "2", settings.stream, Self.aliveKey(stream: settings.stream, group: settings.group),
+                settings.group, settings.consumer, String(max(1, milliseconds)),
+            ])
+        } catch {
+            if !Task.isCancelled {
+                logger.warning("could not remove dead consumers from the group", metadata: [StreamConsumerLogKey.error: "\(error)"])
+            }
+            return
+        }
+        let removed = (reply.array ?? []).compactMap(\.string)
+        guard !removed.isEmpty else { return }
+        Counter(label: StreamConsumerMetrics.consumersRemoved, dimensions: [("group", settings.group)]).increment(by: removed.count)
+        logger.info(
+            "removed dead consumers without pending entries from the group",
+            metadata: [StreamConsumerLogKey.count: "\(removed.count)", StreamConsumerLogKey.consumers: "\(removed.joined(separator: ","))"]
+        )
+    }
+
     /// Dead-letters entries delivered too often, hands the rest to the handler and acknowledges what it committed.
     private func deliver(_ batch: [StreamDelivery], _ state: inout State) async throws {
         var handled = batch
@@ -333,4 +411,12 @@ public enum StreamConsumerLogKey {
     public static let deliveries = "deliveries"
     /// How many entries.
     public static let count = "count"
+    /// Names of consumers removed from the group.
+    public static let consumers = "consumers"
+}
+
+/// The metric names of ``StreamGroupConsumer``.
+public enum StreamConsumerMetrics {
+    /// `stream_consumers_removed_total{group}`: dead consumers removed from a consumer group.
+    public static let consumersRemoved = "stream_consumers_removed_total"
 }
