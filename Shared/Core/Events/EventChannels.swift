@@ -18,6 +18,8 @@ public struct EventChannels: Sendable, Hashable {
     public var eventsStream: String { "\(prefix):events" }
     /// Stream of entries that kept failing, with the reason.
     public var eventsDeadLetterStream: String { "\(prefix):events:dead" }
+    /// Stream of feed gaps (``FeedGap``): spans in which some instruments' ticks may be incomplete.
+    public var feedGapsStream: String { "\(prefix):feed-gaps" }
     /// Stream of live ticks.
     public var ticksStream: String { "\(prefix):ticks" }
     /// Hash key holding the latest quote of one instrument.
