@@ -26,7 +26,7 @@ public struct DependencyMonitor: Service {
 
     public func run() async throws {
         var previous: [String: Bool] = [:]
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             for (name, status) in await checks.runAll() {
                 Gauge(label: Self.metricName, dimensions: [("dependency", name)]).record(status.isOK ? 1 : 0)
                 if let was = previous[name], was != status.isOK {
@@ -37,11 +37,6 @@ public struct DependencyMonitor: Service {
                     }
                 }
                 previous[name] = status.isOK
-            }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
             }
         }
     }

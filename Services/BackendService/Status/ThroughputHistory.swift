@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
 import SharedRedis
 import Synchronization
 
@@ -44,7 +45,7 @@ final class ThroughputHistory: Service, Sendable {
 
     func run() async throws {
         var previous: (at: ContinuousClock.Instant, ticks: Int?, events: Int?)?
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             let now = ContinuousClock.now
             let ticks = await added(ticksStream)
             let events = await added(eventsStream)
@@ -61,11 +62,6 @@ final class ThroughputHistory: Service, Sendable {
                 }
             }
             previous = (now, ticks, events)
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            } catch {
-                return
-            }
         }
     }
 

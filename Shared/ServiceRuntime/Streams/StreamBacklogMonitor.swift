@@ -99,17 +99,12 @@ public struct StreamBacklogMonitor: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             for backlog in await sample() {
                 let dimensions = [("stream", backlog.watched.stream), ("group", backlog.watched.group)]
                 if let lag = backlog.lag { Gauge(label: Metric.lag, dimensions: dimensions).record(lag) }
                 Gauge(label: Metric.pending, dimensions: dimensions).record(backlog.pending)
                 Gauge(label: Metric.consumers, dimensions: dimensions).record(backlog.consumers)
-            }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
             }
         }
     }
