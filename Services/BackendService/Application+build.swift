@@ -68,7 +68,7 @@ func buildApplication(
     router.addRoutes(
         StatusController<BasicRequestContext>(
             environment: config.common.environment, checks: checks, ticker: ticker, backlog: backlog, throughput: throughput,
-            backfill: events.backfillStatus(BasicRequestContext.self), postgres: postgres
+            backfill: events.backfillStatus(BasicRequestContext.self)
         ).endpoints
     )
     router.addRoutes(BarsController<BasicRequestContext>(repository: BarRepository(postgres: postgres), maxPoints: market.barsMaxPoints, logger: logger).endpoints)

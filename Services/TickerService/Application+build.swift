@@ -117,7 +117,8 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         checks: checks,
         feed: feed,
         subscriptions: PostgresSubscriptionStore(postgres: postgres),
-        instruments: instruments
+        instruments: instruments,
+        outbox: PostgresOutbox(postgres: postgres)
     )
     let history = HistoricalClient(configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).history"))
     let router = buildRouter(

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import ServiceRuntime
 import Shared
-import SharedPostgres
+import SharedJSON
 
 /// The operator's status page: `GET /status` (HTML and a little JavaScript, no build step, nothing from a CDN) and
 /// `GET /status/data` (the JSON it polls every 2 s). Read-only, so it needs no API key; it shows no secret.
@@ -14,7 +14,6 @@ struct StatusController<Context: RequestContext>: Sendable {
     let backlog: StreamBacklogMonitor?
     let throughput: ThroughputHistory
     let backfill: BackfillStatusController<Context>
-    let postgres: PostgresClient
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -35,16 +34,16 @@ struct StatusController<Context: RequestContext>: Sendable {
         async let dependencies = checks.runAll()
         async let tickerHealth = tickerStatus()
         async let groups = backlog?.sample() ?? []
-        async let pending = outboxPending()
+        let ticker = await tickerHealth
         return StatusBody(
             generatedAt: Date(),
             environment: environment.rawValue,
             dependencies: DependencyStatus.report(await dependencies),
-            ticker: await tickerHealth,
+            ticker: ticker,
             streams: await groups.map {
                 StatusBody.StreamGroup(stream: $0.watched.stream, group: $0.watched.group, lag: Nullable($0.lag), pending: $0.pending, consumers: $0.consumers)
             },
-            outboxPending: Nullable(await pending),
+            outboxPending: Nullable(Self.outboxPending(in: ticker)),
             backfill: backfill.status(),
             throughput: StatusBody.Throughput(
                 intervalSeconds: Double(throughput.interval.components.seconds),
@@ -63,8 +62,8 @@ struct StatusController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// TickerService's outbox lives in the shared database: what it has not yet handed to Redis.
-    private func outboxPending() async -> Int? {
-        try? await postgres.query("SELECT count(*) AS n FROM event_outbox WHERE published_at IS NULL").first?.decode(Int.self, "n")
+    /// What TickerService's outbox has not yet handed to Redis, as its `/health` says; nil when it did not answer.
+    static func outboxPending(in ticker: StatusBody.Ticker) -> Int? {
+        ticker.health.value?["ticker"]?["outbox_pending"]?.integerValue.map(Int.init)
     }
 }

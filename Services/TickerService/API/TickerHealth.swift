@@ -11,6 +11,8 @@ struct TickerHealth: Sendable {
     let feed: any FeedControlling
     let subscriptions: any SubscriptionStore
     let instruments: any InstrumentRepository
+    /// The outbox, whose unpublished events the report counts; nil where there is none to count (unit tests).
+    var outbox: (any OutboxRepository)? = nil
 
     /// The report and whether every dependency is up.
     func report() async -> (body: TickerHealthBody, healthy: Bool) {
@@ -19,6 +21,7 @@ struct TickerHealth: Sendable {
         let databaseUp = results.first { $0.name == "database" }?.status.isOK ?? false
         let cachedInstruments = databaseUp ? (try? await instruments.count()) : nil
         let activeSubscriptions = databaseUp ? (try? await subscriptions.activeCount()) : nil
+        let outboxPending = databaseUp ? (try? await outbox?.pendingCount()) : nil
         let status = await feedStatus
         let forbidden = status.forbiddenAccounts
         let feedDelivering = Self.feedDelivering(status, activeSubscriptions: activeSubscriptions)
@@ -33,7 +36,8 @@ struct TickerHealth: Sendable {
                 capacity: status.capacity,
                 connections: status.connections,
                 forbiddenAccounts: forbidden.isEmpty ? nil : forbidden,
-                feedStreaming: feedDelivering
+                feedStreaming: feedDelivering,
+                outboxPending: outboxPending
             ),
             dependencies: TickerHealthBody.Dependencies(
                 checks: DependencyStatus.report(results),

@@ -14,6 +14,8 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
         var forbiddenAccounts: [String]?
         /// Whether every subscribed instrument is on a `streaming` connection (true when nothing is subscribed).
         var feedStreaming: Bool
+        /// Events in the outbox not yet handed to Redis; null when the database did not answer.
+        var outboxPending: Int?
 
         enum CodingKeys: String, CodingKey {
             case running, capacity, connections
@@ -21,6 +23,19 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
             case activeSubscriptions = "active_subscriptions"
             case streamingInstruments = "streaming_instruments"
             case forbiddenAccounts = "forbidden_accounts"
+            case outboxPending = "outbox_pending"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(running, forKey: .running)
+            try container.encode(activeSubscriptions, forKey: .activeSubscriptions)
+            try container.encode(streamingInstruments, forKey: .streamingInstruments)
+            try container.encode(capacity, forKey: .capacity)
+            try container.encode(connections, forKey: .connections)
+            try container.encodeIfPresent(forbiddenAccounts, forKey: .forbiddenAccounts)
+            try container.encode(feedStreaming, forKey: .feedStreaming)
+            try container.encode(outboxPending, forKey: .outboxPending)  // null, not absent, when unknown
         }
     }
 
