@@ -16,7 +16,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
-        routes.add(middleware: APIKeyMiddleware<Context>(apiKey: apiKey))
+        routes.add(middleware: RequestKeyMiddleware<Context>.apiKey(apiKey, openMethods: [.get, .head]))
         routes.post("subscriptions", use: create)
         routes.get("subscriptions", use: list)
         routes.get("subscriptions/:token", use: show)

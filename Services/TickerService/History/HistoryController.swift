@@ -36,13 +36,8 @@ struct HistoryController<Context: RequestContext>: Sendable {
     }
 
     func history(request: Request, context: Context) async -> Response {
-        if let apiKey {
-            guard let presented = request.headers[APIKeyMiddleware<Context>.headerName] else {
-                return Self.error(.unauthorized, "TokenException", "this endpoint requires the X-API-Key header")
-            }
-            guard APIKeyMiddleware<Context>.constantTimeEqual(presented, apiKey) else {
-                return Self.error(.unauthorized, "TokenException", "the X-API-Key header does not match the configured API key")
-            }
+        if let message = RequestKeyMiddleware<Context>.apiKey(apiKey).rejection(of: request) {
+            return Self.error(.unauthorized, "TokenException", message)
         }
         let query = request.uri.queryParameters
         guard let tokenText = context.parameters.get("token"), let token = UInt32(tokenText) else {

@@ -22,21 +22,49 @@ public struct RequestCredential: Sendable {
 }
 
 /// Requires one of a set of shared secrets, each in its own header (e.g. `X-API-Key` with the API key, or
-/// `X-Webhook-Secret` with the webhook secret), on every request of the routes it is added to, whatever the method.
-/// With no secret configured it lets everything through (authentication off).
+/// `X-Webhook-Secret` with the webhook secret), on the requests of the routes it is added to: every method, or every
+/// method but those left open (TickerService's subscriptions: reads are open, changes need the key). With no secret
+/// configured it lets everything through (authentication off).
 ///
 /// Secrets are compared in constant time and never logged or echoed.
 public struct RequestKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let credentials: [RequestCredential]
+    let openMethods: Set<HTTPRequest.Method>
 
     /// Creates the middleware.
-    /// - Parameter credentials: Every header/secret pair that is accepted; none (or only empty secrets) means open.
-    public init(credentials: [RequestCredential]) {
+    /// - Parameters:
+    ///   - credentials: Every header/secret pair that is accepted; none (or only empty secrets) means open.
+    ///   - openMethods: Methods that need no secret, e.g. `[.get, .head]`; none by default.
+    public init(credentials: [RequestCredential], openMethods: Set<HTTPRequest.Method> = []) {
         self.credentials = credentials.filter { !$0.secret.isEmpty }
+        self.openMethods = openMethods
+    }
+
+    /// Requires the API key (`X-API-Key`) when there is one.
+    /// - Parameters:
+    ///   - apiKey: The key, nil when `API_KEY_ENABLED` is off.
+    ///   - openMethods: Methods that need no key.
+    public static func apiKey(_ apiKey: String?, openMethods: Set<HTTPRequest.Method> = []) -> Self {
+        Self(credentials: apiKey.map { [RequestCredential(header: RequestCredential.apiKeyHeader, secret: $0)] } ?? [], openMethods: openMethods)
     }
 
     /// Whether any secret is required.
     public var isEnabled: Bool { !credentials.isEmpty }
+
+    /// Why a request may not pass, for routes that answer in their own error shape; nil when it may.
+    /// - Parameter request: The request.
+    /// - Returns: The 401's message, e.g. "this endpoint requires the X-API-Key header".
+    public func rejection(of request: Request) -> String? {
+        guard isEnabled, !openMethods.contains(request.method) else { return nil }
+        var presented = false
+        for credential in credentials {
+            guard let value = request.headers[credential.header] else { continue }
+            presented = true
+            if Self.constantTimeEqual(value, credential.secret) { return nil }
+        }
+        let names = Array(Set(credentials.map(\.header.rawName))).sorted().joined(separator: " or ")
+        return presented ? "the \(names) header does not match the configured secret" : "this endpoint requires the \(names) header"
+    }
 
     /// Answers 401 `unauthorized` unless one of the headers carries its secret.
     /// - Parameters:
@@ -44,18 +72,8 @@ public struct RequestKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     ///   - context: Its context.
     ///   - next: The rest of the chain.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard isEnabled else { return try await next(request, context) }
-        var presented = false
-        for credential in credentials {
-            guard let value = request.headers[credential.header] else { continue }
-            presented = true
-            if Self.constantTimeEqual(value, credential.secret) { return try await next(request, context) }
-        }
-        let names = Array(Set(credentials.map(\.header.rawName))).sorted().joined(separator: " or ")
-        throw APIError(
-            .unauthorized, "unauthorized",
-            presented ? "the \(names) header does not match the configured secret" : "this endpoint requires the \(names) header"
-        )
+        if let message = rejection(of: request) { throw APIError(.unauthorized, "unauthorized", message) }
+        return try await next(request, context)
     }
 
     /// Compares without stopping at the first difference, so timing does not reveal the secret.
