@@ -264,6 +264,7 @@ struct StrikeDistributionTests {
                 let first = try json(try await client.execute(uri: "/fo/strike-distribution?symbol=NIFTY", method: .get).body)
                 let metadata = try #require(first["metadata"] as? [String: Any])
                 #expect(metadata["auto_subscribed"] as? Bool == true)
+                #expect(metadata["reason"] == nil, "reason is only for when nothing was attempted (it was \"\" before)")
                 #expect(metadata["data_available"] as? Bool == false)
                 #expect(metadata["instruments_with_data"] as? Int == 0)
                 #expect((metadata["waited_ms"] as? Int ?? 0) >= 300)

@@ -55,6 +55,15 @@ struct StrictInputTests {
             try expectError(try await client.send("/subscriptions?status=\(huge)", .get), .badRequest, "invalid_status", mentions: "(10240 characters)")
             // The spec's HolderName (minLength 1): an empty holder is refused, as documented.
             try expectError(try await client.send("/subscriptions/13660418?holder=", .delete), .unprocessableContent, "invalid_holder", mentions: "empty")
+            // Were taken as the defaults (Schemathesis found the first): null is not a string; leave a field out for its default.
+            try expectError(
+                try await client.post("/subscriptions", json: ["instruments": [["instrument_token": 13_660_418]], "holder": NSNull()]),
+                .unprocessableContent, "invalid_holder", mentions: "leave it out"
+            )
+            try expectError(
+                try await client.post("/subscriptions", json: ["instrument_token": 13_660_418, "requested_mode": NSNull()]),
+                .unprocessableContent, "invalid_mode", mentions: "leave it out"
+            )
         }
         #expect(await feed.subscribeCalls.isEmpty)
         #expect(try await fixture.outboxCount() == 0)

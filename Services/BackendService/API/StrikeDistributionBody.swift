@@ -73,7 +73,8 @@ struct StrikeDistributionBody: JSONResponseBody, Sendable {
         var alreadySubscribed: [Int64] = []
         var failed: [Int64] = []
         var waitedMS = 0
-        var reason = ""
+        /// Why nothing was attempted; absent when auto-subscription ran.
+        var reason: String?
         var dataAvailable = false
         var underlying: Underlying?
         var requested: Int?

@@ -73,8 +73,10 @@ enum SubscriptionRequestParser {
     }
 
     private static func parseHolder(_ raw: JSONValue?) throws(APIError) -> String {
-        guard let raw, !raw.isNull else { return HolderName.defaultHolder }
-        guard let text = raw.stringValue else { throw APIError(.unprocessableContent, "invalid_holder", "holder must be a string") }
+        guard let raw else { return HolderName.defaultHolder }
+        guard let text = raw.stringValue else {
+            throw APIError(.unprocessableContent, "invalid_holder", "holder must be a string (leave it out for \(HolderName.defaultHolder))", field: "holder")
+        }
         return try holder(text)
     }
 
@@ -99,11 +101,12 @@ enum SubscriptionRequestParser {
             throw APIError(.unprocessableContent, "invalid_token", "\(path)instrument_token \(token) is out of range (1...\(UInt32.max))")
         }
         var mode = defaultMode
-        if let rawMode = entry["requested_mode"] ?? entry["mode"], !rawMode.isNull {
+        if let rawMode = entry["requested_mode"] ?? entry["mode"] {
             guard let text = rawMode.stringValue, let parsed = SubscriptionMode(caseInsensitive: text) else {
                 throw APIError(
                     .unprocessableContent, "invalid_mode",
-                    "\(path)requested_mode \(Excerpt.quoted(rawMode.stringValue ?? rawMode.jsonText)) is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                    "\(path)requested_mode \(Excerpt.quoted(rawMode.stringValue ?? rawMode.jsonText)) is not one of \(SubscriptionMode.allCases.map(\.rawValue).joined(separator: ", ")) (leave it out for \(defaultMode.rawValue))",
+                    field: "\(path)requested_mode"
                 )
             }
             mode = parsed
