@@ -286,7 +286,8 @@ final class FeedConnection: Sendable {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await request in requests { try await outbound.write(.text(request.jsonText())) }
-                            self.finishSession(.emptied)
+                            // Cancelled (the reader failed first, e.g. a reset socket) is not emptied: the reader's end wins.
+                            if !Task.isCancelled { self.finishSession(.emptied) }
                         }
                         group.addTask {
                             for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
