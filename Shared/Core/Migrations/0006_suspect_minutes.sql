@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS processed_feed_gaps (
 ALTER TABLE bars_1m DROP CONSTRAINT IF EXISTS bars_1m_source_check;
 ALTER TABLE bars_1m ADD CONSTRAINT bars_1m_source_check CHECK (source IN ('backfill', 'ticks', 'repaired'));
 
+-- The reconciler samples recently closed tick minutes across instruments: by time, not by instrument.
+CREATE INDEX IF NOT EXISTS bars_1m_ticks_bucket_idx ON bars_1m (bucket) WHERE source = 'ticks';
+
 -- The derived views: a bin whose minutes all have one source keeps it (now also 'repaired'), else 'mixed'.
 CREATE OR REPLACE VIEW bars_5m AS
 SELECT instrument_token,
