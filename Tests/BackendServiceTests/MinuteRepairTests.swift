@@ -97,8 +97,20 @@ struct MinuteRepairTests {
     @Test("without gaps repair asks the broker nothing; a gap's wrong tick minutes become the broker's candles, repaired and final, one request per instrument")
     func gapIsRepaired() async throws {
         let fixture = try await EventBackfillFixture.make()
+        do {
+            try await gapIsRepaired(fixture)
+        } catch {
+            await fixture.close()
+            throw error
+        }
+        await fixture.close()
+    }
+
+    func gapIsRepaired(_ fixture: EventBackfillFixture) async throws {
+        // One source for the repair and the checks below: one pacer, so together they stay within the simulator's 3 req/s.
+        let broker = fixture.broker
         let configuration = try repairConfiguration(fixture)
-        let repair = components(fixture, configuration, candles: fixture.broker)
+        let repair = components(fixture, configuration, candles: broker)
         let current = Self.minuteStart()
         let minutes = [current - 120, current - 60]
         for token in [Self.infy, Self.nifty] {
@@ -141,12 +153,12 @@ struct MinuteRepairTests {
         }
         // Every touched minute equals the simulator's own candle.
         for token in [Self.infy, Self.nifty] {
-            let broker = try await fixture.broker.candles(
+            let candles = try await broker.candles(
                 token: token, from: Date(timeIntervalSince1970: TimeInterval(minutes[0])), to: Date(timeIntervalSince1970: TimeInterval(minutes[1] + 59))
             )
             for minute in minutes {
                 let stored = try #require(try await storedBar(fixture.postgres, token: token, minute: minute))
-                let candle = try #require(broker.first { $0.timestamp == minute })
+                let candle = try #require(candles.first { $0.timestamp == minute })
                 #expect(stored.candle == KiteCandle(timestamp: minute, open: candle.open, high: candle.high, low: candle.low, close: candle.close, volume: candle.volume))
             }
         }
@@ -178,16 +190,26 @@ struct MinuteRepairTests {
                 #expect(bars.allSatisfy { $0["source"] as? String == "repaired" && $0["final"] as? Bool == true }, "\(bars)")
             }
         }
-        await fixture.close()
     }
 
     @Test("the reconciler finds a tick minute altered in the database, repairs it from the broker, and counts the equal ones")
     func reconcilerRepairsAlteredMinute() async throws {
         let fixture = try await EventBackfillFixture.make()
+        do {
+            try await reconcilerRepairsAlteredMinute(fixture)
+        } catch {
+            await fixture.close()
+            throw error
+        }
+        await fixture.close()
+    }
+
+    func reconcilerRepairsAlteredMinute(_ fixture: EventBackfillFixture) async throws {
+        let broker = fixture.broker
         let configuration = try repairConfiguration(fixture, ["RECONCILE_ENABLED": "true", "RECONCILE_LOOKBACK_MINUTES": "4"])
         let current = Self.minuteStart()
         let minutes = [current - 180, current - 120, current - 60]
-        let candles = try await fixture.broker.candles(
+        let candles = try await broker.candles(
             token: Self.infy, from: Date(timeIntervalSince1970: TimeInterval(minutes[0])), to: Date(timeIntervalSince1970: TimeInterval(minutes[2] + 59))
         ).filter { minutes.contains($0.timestamp) }
         #expect(candles.count == 3)
@@ -201,7 +223,7 @@ struct MinuteRepairTests {
         }
         let store = SuspectMinuteStore(postgres: fixture.postgres)
         let reconciler = MinuteReconciler(
-            store: store, source: fixture.broker, configuration: configuration, backfillDepth: { 0 }, logger: EventBackfillFixture.quietLogger
+            store: store, source: broker, configuration: configuration, backfillDepth: { 0 }, logger: EventBackfillFixture.quietLogger
         )
         let result = await reconciler.cycle()
         #expect(result == MinuteReconciler.CycleResult(equal: 2, repaired: 1, noCandle: 0, deferred: false))
@@ -217,6 +239,5 @@ struct MinuteRepairTests {
             [Self.nifty, Date(timeIntervalSince1970: TimeInterval(minutes[0]))]
         )
         #expect(await reconciler.cycle().deferred)
-        await fixture.close()
     }
 }
