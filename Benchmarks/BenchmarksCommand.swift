@@ -22,6 +22,7 @@ enum BenchmarkCatalog {
         BackfillBenchmark.self,
         BarsBenchmark.self,
         ListEncodingBenchmark.self,
+        RepairBenchmark.self,
     ]
 }
 

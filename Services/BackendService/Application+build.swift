@@ -59,6 +59,9 @@ func buildApplication(
     if market.tickBarsEnabled {
         consumed.append(.init(stream: config.common.channels.ticksStream, group: market.tickBarsConsumerGroup))
     }
+    if config.repair.enabled {
+        consumed.append(.init(stream: config.common.channels.feedGapsStream, group: config.repair.consumerGroup))
+    }
     let backlog = consumed.isEmpty
         ? nil : StreamBacklogMonitor(redis: redis, groups: consumed, logger: Logger(label: "\(BackendConfiguration.serviceName).backlog"))
     let throughput = ThroughputHistory(
@@ -71,7 +74,11 @@ func buildApplication(
             backfill: events.backfillStatus(BasicRequestContext.self)
         ).endpoints
     )
-    router.addRoutes(BarsController<BasicRequestContext>(repository: BarRepository(postgres: postgres), maxPoints: market.barsMaxPoints, logger: logger).endpoints)
+    router.addRoutes(
+        BarsController<BasicRequestContext>(
+            repository: BarRepository(postgres: postgres, repairWindow: config.repair.window), maxPoints: market.barsMaxPoints, logger: logger
+        ).endpoints
+    )
     router.addRoutes(
         StrikeDistributionController<BasicRequestContext>(
             chains: chains, smartSubscription: smart, prices: prices,
@@ -83,10 +90,16 @@ func buildApplication(
 
     // Blocking XREADGROUP on the tick stream needs its own connection.
     let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))
+    let repair = RepairComponents(
+        configuration: config.repair, channels: config.common.channels, redis: redis, postgres: postgres, candles: events.candles,
+        backfillDepth: { [queue = events.queue] in queue.depth }, consumerName: config.backfill.consumerName,
+        logger: Logger(label: "\(BackendConfiguration.serviceName).repair")
+    )
     // Services stop in reverse order: the hook is first so it closes the clients after every worker has finished.
     var services: [any Service] = [ShutdownHook {
         await events.close()
         await ticksRedis.close()
+        await repair.close()
         try? await httpClient.shutdown()
         await redis.close()
         await postgres.close()
@@ -98,7 +111,7 @@ func buildApplication(
     if market.tickBarsEnabled {
         services.append(
             TickBarConsumer(
-                redis: ticksRedis, writer: TickBarWriter(postgres: postgres),
+                redis: ticksRedis, writer: TickBarWriter(postgres: postgres, suspectDelay: config.repair.delay),
                 settings: .init(
                     stream: config.common.channels.ticksStream, group: market.tickBarsConsumerGroup, consumer: TickBarConsumer.defaultConsumerName(),
                     readCount: market.tickBarsReadCount, flushInterval: market.tickBarsFlushInterval, claimIdle: market.tickBarsClaimIdle
@@ -107,6 +120,8 @@ func buildApplication(
             )
         )
     }
+    // After the tick consumer, so that on shutdown the repair stops before the bars it repairs stop being written.
+    services += repair.services
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: BackendConfiguration.serviceName),

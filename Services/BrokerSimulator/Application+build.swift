@@ -21,6 +21,8 @@ struct SimulatorComponents: Sendable {
     let credentials: SimulatorCredentials
     let registry: ConnectionRegistry
     let faults: FaultInjector
+    /// Historical-candle requests served (`GET /admin/historical`).
+    let historicalRequests: HistoricalRequestCounter
     let kite: KiteTickerServer
     let dhan: DhanFeedServer
 }
@@ -90,6 +92,7 @@ func buildComponents(_ args: some AppArguments, logger: Logger) throws -> Simula
         credentials: credentials,
         registry: registry,
         faults: faults,
+        historicalRequests: HistoricalRequestCounter(),
         kite: KiteTickerServer(context: feeds, logger: logger),
         dhan: DhanFeedServer(context: feeds, logger: logger)
     )
@@ -119,10 +122,14 @@ func buildRouter(_ components: SimulatorComponents, metricsRegistry: PrometheusC
             universe: components.universe,
             credentials: components.credentials,
             rateLimiter: HistoricalRateLimiter(requestsPerSecond: 3),
-            faults: components.faults
+            faults: components.faults,
+            counter: components.historicalRequests
         ).endpoints
     )
-    router.addRoutes(AdminController(registry: components.registry, faults: components.faults).endpoints, atPath: "/admin")
+    router.addRoutes(
+        AdminController(registry: components.registry, faults: components.faults, historicalRequests: components.historicalRequests).endpoints,
+        atPath: "/admin"
+    )
     return router
 }
 

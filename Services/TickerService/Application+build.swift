@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -36,6 +37,7 @@ struct TickerOverrides: Sendable {
 ///   - args: Command-line arguments (tests pass their own).
 ///   - overrides: Replacements for tests.
 func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = TickerOverrides()) async throws -> some ApplicationProtocol {
+    let processStartMillis = Int64(Date().timeIntervalSince1970 * 1000)
     let source = try args.common.configSource(extraFlags: overrides.configuration)
     let (config, feedConfiguration, printable) = try TickerConfiguration.load(source: source)
     let registry = Observability.bootstrap(service: TickerConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
@@ -64,15 +66,31 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         await redis.close()
         await postgres.close()
     }]
+    // Feed gaps: recorded by the feed, the tick buffer and the subscriptions; published by a service that stops after
+    // all of them (services stop in reverse order), so the gaps they record as they stop are sent too.
+    let gaps = FeedGapRecorder(logger: Logger(label: "\(TickerConfiguration.serviceName).gaps"))
+    services.append(
+        FeedGapPublisher(
+            recorder: gaps, redis: redis, channels: config.common.channels, streamMaxLength: config.feedGapsStreamMaxLength,
+            logger: Logger(label: "\(TickerConfiguration.serviceName).gaps")
+        )
+    )
     // The broker feed: the real sessions, or what a test gives.
     let feed: any FeedControlling
     if let given = overrides.feed {
         feed = given
     } else if let tickRedis {
         let publisher = TickPublisher(
-            redis: tickRedis, channels: config.common.channels, configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).ticks")
+            redis: tickRedis, channels: config.common.channels, configuration: feedConfiguration, gaps: gaps,
+            logger: Logger(label: "\(TickerConfiguration.serviceName).ticks")
         )
-        let manager = FeedManager(configuration: feedConfiguration, sink: publisher.sink, logger: Logger(label: "\(TickerConfiguration.serviceName).feed"))
+        // Restored subscriptions were last streamed when the previous run published its last tick.
+        let lastTick = try? await tickRedis.send(["XREVRANGE", config.common.channels.ticksStream, "+", "-", "COUNT", "1"])
+        let restartGapSince = RestartGapStart.millis(lastTickEntryID: lastTick?.array?.first?.array?.first?.string, processStartMillis: processStartMillis)
+        let manager = FeedManager(
+            configuration: feedConfiguration, sink: publisher.sink, gaps: gaps, restartGapSince: restartGapSince,
+            logger: Logger(label: "\(TickerConfiguration.serviceName).feed")
+        )
         services += [publisher, manager]
         feed = manager
     } else {
@@ -84,7 +102,7 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     let signal = OutboxSignal()
     let subscriptions = SubscriptionManager(
         store: PostgresSubscriptionStore(postgres: postgres), instruments: catalog, feed: feed, signal: signal, locks: TokenLocks(),
-        logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions")
+        logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions"), gaps: gaps
     )
     if overrides.runRestorer {
         services.append(SubscriptionRestorer(manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore")))

@@ -15,7 +15,7 @@ struct ResponseBodyTests {
     @Test("GET /bars: tradingsymbol and exchange are null for an instrument not in instruments; times are ISO-8601")
     func barsNulls() throws {
         let bar = StoredBar(
-            time: Date(timeIntervalSince1970: 1_763_610_300), open: 100, high: 105, low: 50, close: 104.5, volume: 150, oi: 1004, source: "backfill"
+            time: Date(timeIntervalSince1970: 1_763_610_300), open: 100, high: 105, low: 50, close: 104.5, volume: 150, oi: 1004, source: "backfill", final: true
         )
         let body = BarsBody(
             instrument: InstrumentRef(instrumentToken: 408_065, tradingsymbol: nil, exchange: nil), timeframe: "1min",
@@ -26,7 +26,8 @@ struct ResponseBodyTests {
         #expect(json["count"] as? Int == 1)
         let bars = try #require(json["bars"] as? [[String: Any]])
         #expect(bars.first?["time"] as? String == "2025-11-20T03:45:00Z")
-        #expect(Set(bars.first?.keys.map { $0 } ?? []) == ["time", "open", "high", "low", "close", "volume", "oi", "source"])
+        #expect(Set(bars.first?.keys.map { $0 } ?? []) == ["time", "open", "high", "low", "close", "volume", "oi", "source", "final"])
+        #expect(bars.first?["final"] as? Bool == true)
     }
 
     @Test("strike distribution: a missing side and an undefined put/call ratio are null")

@@ -128,4 +128,20 @@ struct FaultsTests {
         faults.reset()
         #expect(!faults.consumeHistoricalFailure())
     }
+
+    @Test("GET /admin/historical counts served historical requests, in all and per token; rejected ones are not counted")
+    func historicalRequestCounts() async throws {
+        try await withSimulator { sim in
+            let auth: HTTPFields = [.authorization: "token sim_api_key:sim_access_token"]
+            let query = "from=2025-11-20+09:15:00&to=2025-11-20+09:20:00"
+            #expect(try await sim.http(.get, "/instruments/historical/408065/minute?\(query)", headers: auth).status == .ok)
+            #expect(try await sim.http(.get, "/instruments/historical/256265/minute?\(query)", headers: auth).status == .ok)
+            #expect(try await sim.http(.get, "/instruments/historical/408065/minute?\(query)").status == .forbidden)
+            let counts = try await sim.http(.get, "/admin/historical")
+            #expect(counts.status == .ok)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(counts.body.utf8)) as? [String: Any])
+            #expect(json["total"] as? Int == 2)
+            #expect(json["by_token"] as? [String: Int] == ["408065": 1, "256265": 1])
+        }
+    }
 }

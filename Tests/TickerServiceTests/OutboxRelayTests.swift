@@ -117,8 +117,8 @@ struct OutboxRelayTests {
             let restored = calls.flatMap { $0 }.sorted { $0.token < $1.token }
             #expect(
                 restored == [
-                    FeedSubscription(token: 256_265, mode: .full, preferredAccountID: "acct-a", preferredConnectionID: 1),
-                    FeedSubscription(token: 13_660_418, mode: .quote, preferredAccountID: "acct-b", preferredConnectionID: 1),
+                    FeedSubscription(token: 256_265, mode: .full, preferredAccountID: "acct-a", preferredConnectionID: 1, restored: true),
+                    FeedSubscription(token: 13_660_418, mode: .quote, preferredAccountID: "acct-b", preferredConnectionID: 1, restored: true),
                 ]
             )
             let response = try await client.send("/subscriptions?status=active", .get)

@@ -28,7 +28,8 @@ struct BackfillStore: Sendable {
     }
 
     /// Upserts candles as `source='backfill'`: COPY into a temporary table, then one `INSERT ... ON CONFLICT DO UPDATE`.
-    /// The broker's candle wins over a tick-built bar of the same minute; an identical backfill bar is left untouched.
+    /// The broker's candle wins over a tick-built bar of the same minute; an identical backfill (or repaired) bar is left
+    /// untouched, so a repaired minute keeps its label unless the broker's candle changed.
     /// - Returns: Rows inserted or changed.
     func upsert(token: Int64, candles: [KiteCandle]) async throws -> Int {
         guard !candles.isEmpty else { return 0 }
@@ -57,7 +58,7 @@ struct BackfillStore: Sendable {
                 ON CONFLICT (instrument_token, bucket) DO UPDATE
                 SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
                     volume = EXCLUDED.volume, oi = EXCLUDED.oi, source = 'backfill', updated_at = now()
-                WHERE b.source <> 'backfill'
+                WHERE b.source = 'ticks'
                    OR (b.open, b.high, b.low, b.close, b.volume, b.oi)
                       IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume, EXCLUDED.oi)
                 """

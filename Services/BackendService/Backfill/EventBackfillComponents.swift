@@ -13,6 +13,8 @@ import SharedRedis
 /// ``CandleSource`` and ``ActiveSubscriptionsSource``.
 struct EventBackfillComponents: Sendable {
     let configuration: BackfillConfiguration
+    /// Where candles come from; the minute repair and the reconciler use the same one, so they share its pacing.
+    let candles: any CandleSource
     let queue: BackfillQueue
     let board: BackfillProgressBoard
     let store: BackfillStore
@@ -61,6 +63,7 @@ struct EventBackfillComponents: Sendable {
         subscriptions: any ActiveSubscriptionsSource, tickerLookup: (any InstrumentTokenLookup)?, logger: Logger
     ) {
         self.configuration = configuration
+        self.candles = candles
         let queue = BackfillQueue()
         let board = BackfillProgressBoard()
         let store = BackfillStore(postgres: postgres)

@@ -40,8 +40,11 @@ struct StoredBar: Sendable, Equatable, Encodable {
     var close: Double
     var volume: Int64
     var oi: Int64
-    /// `backfill`, `ticks`, or (derived bars only) `mixed`.
+    /// `backfill`, `ticks`, `repaired`, or (derived bars only) `mixed`.
     var source: String
+    /// Whether the bar will not change any more (``BarFinality``); `GET /bars` always sets it, nil only for rows read
+    /// elsewhere (the views, tests).
+    var final: Bool? = nil
 }
 
 /// An instrument as far as `/bars` needs it.
@@ -61,6 +64,9 @@ extension InstrumentRef {
 /// Reads bars from `bars_1m` (and the same aggregation as the `bars_5m`/`bars_15m` views).
 struct BarRepository: Sendable {
     let postgres: PostgresClient
+    /// `REPAIR_WINDOW`: a `ticks` minute without a suspect row is final this long after it closed.
+    var repairWindow: Duration = .seconds(120)
+    var now: @Sendable () -> Date = { Date() }
 
     /// Bin origin shared with the views in 0004_bar_views.sql.
     static let origin = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
@@ -86,33 +92,50 @@ struct BarRepository: Sendable {
         if timeframe == .oneMinute {
             rows = try await postgres.query(
                 """
-                SELECT bucket AS time, open, high, low, close, volume, oi, source FROM bars_1m
-                WHERE instrument_token = $1 AND bucket >= date_bin('1 minute', $2::timestamptz, \(Self.origin)) AND bucket <= $3
-                ORDER BY bucket
+                SELECT b.bucket AS time, b.open, b.high, b.low, b.close, b.volume, b.oi, b.source,
+                       CASE WHEN b.source = 'ticks' THEN b.bucket END AS latest_tick_minute,
+                       (CASE WHEN b.source = 'ticks' AND s.bucket IS NOT NULL THEN 1 ELSE 0 END)::bigint AS suspect_tick_minutes
+                FROM bars_1m b
+                LEFT JOIN suspect_minutes s ON s.instrument_token = b.instrument_token AND s.bucket = b.bucket
+                WHERE b.instrument_token = $1 AND b.bucket >= date_bin('1 minute', $2::timestamptz, \(Self.origin)) AND b.bucket <= $3
+                ORDER BY b.bucket
                 """,
                 [token, from, to]
             )
         } else {
             rows = try await postgres.query(
                 """
-                SELECT date_bin($4::interval, bucket, \(Self.origin)) AS time,
-                       (array_agg(open ORDER BY bucket))[1] AS open, max(high) AS high, min(low) AS low,
-                       (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(volume)::bigint AS volume,
-                       (array_agg(oi ORDER BY bucket DESC))[1] AS oi,
-                       CASE WHEN bool_and(source = 'backfill') THEN 'backfill' WHEN bool_and(source = 'ticks') THEN 'ticks' ELSE 'mixed' END AS source
-                FROM bars_1m
-                WHERE instrument_token = $1
-                  AND bucket >= date_bin($4::interval, $2::timestamptz, \(Self.origin))
-                  AND bucket < date_bin($4::interval, $3::timestamptz, \(Self.origin)) + $4::interval
+                SELECT date_bin($4::interval, b.bucket, \(Self.origin)) AS time,
+                       (array_agg(b.open ORDER BY b.bucket))[1] AS open, max(b.high) AS high, min(b.low) AS low,
+                       (array_agg(b.close ORDER BY b.bucket DESC))[1] AS close, sum(b.volume)::bigint AS volume,
+                       (array_agg(b.oi ORDER BY b.bucket DESC))[1] AS oi,
+                       CASE WHEN bool_and(b.source = 'backfill') THEN 'backfill' WHEN bool_and(b.source = 'ticks') THEN 'ticks'
+                            WHEN bool_and(b.source = 'repaired') THEN 'repaired' ELSE 'mixed' END AS source,
+                       max(b.bucket) FILTER (WHERE b.source = 'ticks') AS latest_tick_minute,
+                       count(*) FILTER (WHERE b.source = 'ticks' AND s.bucket IS NOT NULL)::bigint AS suspect_tick_minutes
+                FROM bars_1m b
+                LEFT JOIN suspect_minutes s ON s.instrument_token = b.instrument_token AND s.bucket = b.bucket
+                WHERE b.instrument_token = $1
+                  AND b.bucket >= date_bin($4::interval, $2::timestamptz, \(Self.origin))
+                  AND b.bucket < date_bin($4::interval, $3::timestamptz, \(Self.origin)) + $4::interval
                 GROUP BY 1
                 ORDER BY 1
                 """,
                 [token, from, to, timeframe.interval]
             )
         }
-        return try rows.map(Self.bar)
+        let now = now()
+        return try rows.map { row in
+            var bar = try Self.bar(row)
+            bar.final = BarFinality.isFinal(
+                latestTickMinute: try row.decodeIfPresent(Date.self, "latest_tick_minute"),
+                suspectTickMinutes: try row.decode(Int.self, "suspect_tick_minutes"), now: now, window: repairWindow
+            )
+            return bar
+        }
     }
 
+    /// The stored columns of a bar row (`time`, OHLCV, `oi`, `source`); ``StoredBar/final`` is left nil.
     static func bar(_ row: PostgresRow) throws -> StoredBar {
         StoredBar(
             time: try row.decode(Date.self, "time"),

@@ -75,6 +75,8 @@ struct TickBarFolder: StreamBatchHandler {
     var builder = MinuteBarBuilder()
     /// Entries folded in since the last write.
     var held: [String] = []
+    /// Minutes of skipped entries that named their instrument, marked suspect with the next write.
+    var skipped = Set<TickBarWriter.SkippedMinute>()
     var flushRequested = false
     var lastFlush = ContinuousClock.now
 
@@ -94,6 +96,7 @@ struct TickBarFolder: StreamBatchHandler {
                 if builder.add(tick) { flushRequested = true }
             } catch {
                 malformed += 1
+                if let minute = Self.skippedMinute(entry) { skipped.insert(minute) }
                 logger.debug("malformed tick entry skipped", metadata: [LogKey.entryID: "\(entry.id)", LogKey.reason: "\(error.reason)"])
             }
         }
@@ -104,7 +107,7 @@ struct TickBarFolder: StreamBatchHandler {
 
     mutating func poll() async throws -> StreamBatchVerdict {
         let now = ContinuousClock.now
-        let holding = builder.dirtyCount > 0 || !held.isEmpty
+        let holding = builder.dirtyCount > 0 || !held.isEmpty || !skipped.isEmpty
         if holding, flushRequested || now - lastFlush >= settings.flushInterval || held.count >= settings.maxUnacknowledged {
             let verdict = try await flush()
             lastFlush = ContinuousClock.now
@@ -124,17 +127,27 @@ struct TickBarFolder: StreamBatchHandler {
         }
     }
 
+    /// The minute of an entry that could not be folded in, when its instrument token can be read: the minute of its
+    /// stream id (TickerService writes ticks as they arrive, so that is the tick's minute or the next).
+    static func skippedMinute(_ entry: RedisStreamEntry) -> TickBarWriter.SkippedMinute? {
+        guard let text = entry.fields[TickStreamEntry.Field.instrumentToken], let token = Int64(text), token > 0,
+              let (millis, _) = StreamedTick.parseID(entry.id) else { return nil }
+        return TickBarWriter.SkippedMinute(instrumentToken: token, minute: FeedGap.minuteStart(ofMillis: millis))
+    }
+
     /// Writes the changed bars; then every entry folded in since the last write is committed.
     private mutating func flush() async throws -> StreamBatchVerdict {
         let bars = builder.dirtyBars()
         do {
-            let written = try await writer.write(bars)
+            let written = try await writer.write(bars, skipped: skipped)
             MarketMetrics.written(written)
+            RepairMetrics.marked(skipped.count, reason: FeedGap.Reason.ticksSkipped.rawValue)
         } catch {
             MarketMetrics.flushFailed()
             throw error
         }
         builder.markWritten()
+        skipped.removeAll(keepingCapacity: true)
         flushRequested = false
         defer { held.removeAll(keepingCapacity: true) }
         return StreamBatchVerdict(succeeded: held)

@@ -1,9 +1,19 @@
+import Shared
 import SharedPostgres
 
 /// Writes tick-built bars to `bars_1m` in bulk: `COPY` into a session temp table, then one upsert that merges with the
 /// stored tick bar and never touches a backfilled one (docs/bars.md, "Which source wins").
 struct TickBarWriter: Sendable {
     let postgres: PostgresClient
+    /// `REPAIR_DELAY`: how long after a skipped entry's minute closes its repair is due.
+    var suspectDelay: Duration = .seconds(10)
+
+    /// A minute of an instrument whose entry the consumer skipped: suspect (`ticks_skipped`), repaired from the broker.
+    struct SkippedMinute: Sendable, Hashable {
+        var instrumentToken: Int64
+        /// Start of the minute, epoch seconds.
+        var minute: Int64
+    }
 
     static let stageColumns = [
         "instrument_token", "bucket", "open", "high", "low", "close", "oi", "open_key", "close_key", "volume_prev", "volume_first", "volume_last",
@@ -54,21 +64,35 @@ struct TickBarWriter: Sendable {
         WHERE b.source = 'ticks'
         """
 
-    /// Writes bars in one transaction.
-    /// - Parameter bars: At most one bar per (instrument, minute).
+    /// Writes bars, and marks the minutes of skipped entries suspect, in one transaction (so the entries are
+    /// acknowledged only once both are stored).
+    /// - Parameters:
+    ///   - bars: At most one bar per (instrument, minute).
+    ///   - skipped: Minutes of entries that could not be folded in but named their instrument.
     /// - Returns: Rows inserted or merged (backfilled minutes are skipped and not counted).
-    func write(_ bars: [TickBar]) async throws -> Int {
-        guard !bars.isEmpty else { return 0 }
+    func write(_ bars: [TickBar], skipped: Set<SkippedMinute> = []) async throws -> Int {
+        guard !bars.isEmpty || !skipped.isEmpty else { return 0 }
         let rows: [[(any PostgresEncodable)?]] = bars.map { bar in
             [
                 bar.instrumentToken, bar.bucket, bar.open, bar.high, bar.low, bar.close, bar.openInterest,
                 bar.openOrder.key, bar.closeOrder.key, bar.volumePrevious, bar.volumeFirst, bar.volumeLast,
             ]
         }
+        let delay = suspectDelay
         return try await postgres.transaction { connection in
-            try await connection.execute(Self.createStage)
-            _ = try await connection.copyIn(table: "tick_bars_stage", columns: Self.stageColumns, rows: rows)
-            return try await connection.execute(Self.upsert)
+            var written = 0
+            if !rows.isEmpty {
+                try await connection.execute(Self.createStage)
+                _ = try await connection.copyIn(table: "tick_bars_stage", columns: Self.stageColumns, rows: rows)
+                written = try await connection.execute(Self.upsert)
+            }
+            if !skipped.isEmpty {
+                let minutes = Array(skipped)
+                _ = try await SuspectMinuteStore.mark(
+                    on: connection, tokens: minutes.map(\.instrumentToken), minutes: minutes.map(\.minute), reason: .ticksSkipped, delay: delay
+                )
+            }
+            return written
         }
     }
 }

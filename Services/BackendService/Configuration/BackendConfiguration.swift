@@ -13,6 +13,8 @@ struct BackendConfiguration: Sendable {
     var common: CommonConfiguration
     var backfill: BackfillConfiguration
     var market: MarketAPIConfiguration
+    /// Suspect minutes, their repair and the reconciler (``RepairConfiguration``: `REPAIR_*`, `RECONCILE_*`).
+    var repair: RepairConfiguration
     /// `API_KEY_ENABLED` (default on outside dev and test): the webhook requires `X-API-Key` or `X-Webhook-Secret`.
     var apiKeyEnabled: Bool
     /// `API_KEY`: accepted in `X-API-Key`; nil when unset.
@@ -24,6 +26,7 @@ struct BackendConfiguration: Sendable {
         common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
         backfill = try BackfillConfiguration(source: source)
         market = try MarketAPIConfiguration(source: source)
+        repair = try RepairConfiguration(source: source)
         apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
         apiKey = source.raw(.apiKey).flatMap { $0.isEmpty ? nil : $0 }
         webhookSecret = source.raw(.webhookSecret).flatMap { $0.isEmpty ? nil : $0 }
@@ -47,6 +50,7 @@ struct BackendConfiguration: Sendable {
     /// Every key BackendService reads, in the order `print-config` prints them (duplicates, such as
     /// `REDIS_CHANNEL_PREFIX`, print once). A key read without being listed here is caught by `ConfigurationKeysTests`.
     static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [.apiKey, .webhookSecret] + BackfillConfiguration.declaredKeys + MarketAPIConfiguration.declaredKeys
+        + RepairConfiguration.declaredKeys
 
     /// Reads the configuration from `source` and returns what `--print-config` prints and the startup log carries.
     /// - Returns: The configuration and the `KEY=value` pairs, secrets masked.

@@ -28,6 +28,11 @@ struct DeadLetterWriter: Sendable {
     static let defaultMaxLength = 10_000
 
     var maxLength = defaultMaxLength
+    /// The dead-letter stream; nil: `{prefix}:events:dead`. The feed-gap consumer uses `{prefix}:feed-gaps:dead`.
+    var deadLetterStream: String?
+
+    /// Where the entries go.
+    var stream: String { deadLetterStream ?? channels.eventsDeadLetterStream }
 
     /// The part of a payload a dead letter stores, and what identifies the whole.
     struct PayloadExcerpt: Sendable, Equatable {
@@ -65,14 +70,14 @@ struct DeadLetterWriter: Sendable {
             excerpt: excerpt, reason: reason, code: code, source: source, consumer: consumer, originalID: originalID, deliveries: deliveries
         )
         do {
-            _ = try await redis.xadd(channels.eventsDeadLetterStream, maxLength: maxLength, fields: fields)
+            _ = try await redis.xadd(stream, maxLength: maxLength, fields: fields)
             EventBackfillMetrics.deadLetter(source: source, reason: code)
             guard logged else { return }
             logger.warning(
                 "Subscription event dead-lettered",
                 metadata: [
                     LogKey.reason: "\(Excerpt.prefix(reason, limit: Self.maxReasonCharacters))", LogKey.source: "\(source)", LogKey.code: "\(code)",
-                    LogKey.stream: "\(channels.eventsDeadLetterStream)", LogKey.originalID: "\(originalID ?? "")",
+                    LogKey.stream: "\(stream)", LogKey.originalID: "\(originalID ?? "")",
                 ]
             )
         } catch {

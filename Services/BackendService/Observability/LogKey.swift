@@ -41,4 +41,8 @@ enum LogKey {
     static let payloadSHA256 = "payload_sha256"
     /// Occurrences of the same kind not logged since the last line.
     static let suppressed = "suppressed"
+    static let gapID = "gap_id"
+    static let minutes = "minutes"
+    static let requests = "requests"
+    static let minute = "minute"
 }

@@ -6,12 +6,14 @@ import NIOCore
 struct AdminController<Context: RequestContext>: Sendable {
     let registry: ConnectionRegistry
     let faults: FaultInjector
+    var historicalRequests = HistoricalRequestCounter()
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("connections", use: listConnections)
         routes.get("connections/{id}", use: connectionDetail)
         routes.get("faults", use: faultState)
+        routes.get("historical", use: historicalCounts)
         routes.post("faults/drop", use: drop)
         routes.post("faults/stall", use: stall)
         routes.post("faults/refuse", use: refuse)
@@ -52,6 +54,17 @@ struct AdminController<Context: RequestContext>: Sendable {
             case refuseSecondsLeft = "refuse_seconds_left"
             case historicalFailuresPending = "historical_failures_pending"
             case stalledConnectionIDs = "stalled_connection_ids"
+        }
+    }
+
+    /// `GET /admin/historical`: historical-candle requests served, in all and per instrument token (keys are tokens).
+    struct HistoricalCounts: ResponseEncodable {
+        var total: Int
+        var byToken: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case total
+            case byToken = "by_token"
         }
     }
 
@@ -101,6 +114,11 @@ struct AdminController<Context: RequestContext>: Sendable {
             historicalFailuresPending: faults.historicalFailuresPending,
             stalledConnectionIDs: registry.all().filter(\.isStalled).map(\.id)
         )
+    }
+
+    @Sendable func historicalCounts(_ request: Request, context: Context) async throws -> HistoricalCounts {
+        let snapshot = historicalRequests.snapshot
+        return HistoricalCounts(total: snapshot.total, byToken: Dictionary(uniqueKeysWithValues: snapshot.byToken.map { (String($0.key), $0.value) }))
     }
 
     @Sendable func drop(_ request: Request, context: Context) async throws -> AffectedConnections {

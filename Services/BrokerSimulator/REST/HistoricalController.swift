@@ -12,13 +12,16 @@ struct HistoricalController<Context: RequestContext>: Sendable {
     let credentials: SimulatorCredentials
     let rateLimiter: HistoricalRateLimiter
     let faults: any HistoricalFaults
+    /// Served requests, for `GET /admin/historical`.
+    let counter: HistoricalRequestCounter
     /// "Now": candles after it are not returned and the one containing it is partial.
     let now: @Sendable () -> Date
 
     init(
         market: MarketModel, universe: InstrumentUniverse, credentials: SimulatorCredentials, rateLimiter: HistoricalRateLimiter,
-        faults: any HistoricalFaults, now: @escaping @Sendable () -> Date = { Date() }
+        faults: any HistoricalFaults, counter: HistoricalRequestCounter = HistoricalRequestCounter(), now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.counter = counter
         self.market = market
         self.universe = universe
         self.credentials = credentials
@@ -77,6 +80,7 @@ struct HistoricalController<Context: RequestContext>: Sendable {
             token: token, interval: interval, from: Date(timeIntervalSince1970: TimeInterval(from)),
             to: Date(timeIntervalSince1970: TimeInterval(to)), includeOI: includeOI, asOf: now()
         )
+        counter.served(token: token)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],

@@ -10,6 +10,8 @@ extension ConfigKey {
     static let outboxPollInterval = ConfigKey("OUTBOX_POLL_INTERVAL")
     /// `OUTBOX_RETENTION`: seconds a published outbox row is kept before it is deleted.
     static let outboxRetention = ConfigKey("OUTBOX_RETENTION")
+    /// `FEED_GAPS_STREAM_MAXLEN`: approximate cap on the feed gaps stream (`XADD ... MAXLEN ~ n`).
+    static let feedGapsStreamMaxLength = ConfigKey("FEED_GAPS_STREAM_MAXLEN")
 }
 
 /// TickerService's settings: the shared ones plus its own.
@@ -33,6 +35,8 @@ struct TickerConfiguration: Sendable {
     var outboxPollInterval: Duration
     /// How long published outbox rows are kept.
     var outboxRetention: Duration
+    /// `MAXLEN ~` of the feed gaps stream.
+    var feedGapsStreamMaxLength: Int
 
     init(source: ConfigSource) throws(ConfigError) {
         common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
@@ -57,12 +61,14 @@ struct TickerConfiguration: Sendable {
             throw ConfigError(.invalid, key: ConfigKey.outboxPollInterval.name, reason: "must be at least 0.01 seconds")
         }
         outboxRetention = try source.seconds(.outboxRetention, default: .seconds(7 * 86_400))
+        feedGapsStreamMaxLength = try source.int(.feedGapsStreamMaxLength, default: 100_000, in: 1_000...100_000_000)
     }
 
     /// Every key TickerService reads (this struct's and ``FeedConfiguration``'s), in the order `print-config` prints
     /// them. A key read without being listed here is caught by `ConfigurationKeysTests`.
     static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [
         .apiKey, .brokerURL, .instrumentsRefreshInterval, .eventsStreamMaxLength, .outboxPollInterval, .outboxRetention,
+        .feedGapsStreamMaxLength,
     ] + FeedConfiguration.declaredKeys
 
     /// Reads both configurations from `source` and returns what `print-config` prints and the startup log carries.

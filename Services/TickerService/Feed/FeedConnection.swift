@@ -4,6 +4,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import Shared
 import SharedBasics
 import Synchronization
 
@@ -41,6 +42,7 @@ final class FeedConnection: Sendable {
 
     private let configuration: FeedConfiguration
     private let sink: TickSink
+    private let gaps: FeedGapRecorder
     private let httpClient: HTTPClient
     private let logger: Logger
     private let state = Mutex(State())
@@ -62,6 +64,8 @@ final class FeedConnection: Sendable {
         var waitReason: String?
         var nextAttemptWall: Double?
         var nextAttempt: ContinuousClock.Instant?
+        /// The outage in progress (not streaming for instruments it carries), recorded as a feed gap when it ends.
+        var outage = FeedGapTracker()
     }
 
     enum SessionEnd: Sendable, Equatable {
@@ -70,11 +74,15 @@ final class FeedConnection: Sendable {
         case refused(Int?)
     }
 
-    init(account: BrokerAccount, connectionID: Int, configuration: FeedConfiguration, sink: TickSink, httpClient: HTTPClient, logger: Logger) {
+    init(
+        account: BrokerAccount, connectionID: Int, configuration: FeedConfiguration, sink: TickSink, gaps: FeedGapRecorder = FeedGapRecorder(),
+        httpClient: HTTPClient, logger: Logger
+    ) {
         self.account = account
         self.connectionID = connectionID
         self.configuration = configuration
         self.sink = sink
+        self.gaps = gaps
         self.httpClient = httpClient
         var logger = logger
         logger[metadataKey: "account"] = "\(account.id)"
@@ -86,7 +94,11 @@ final class FeedConnection: Sendable {
     // MARK: Instruments
 
     /// Adds instruments or changes their mode; sent to the open socket at once (subscribe, then mode, batched).
-    func add(_ items: [(token: UInt32, mode: KiteMode)]) {
+    /// - Parameters:
+    ///   - items: Tokens and modes.
+    ///   - outageSince: Epoch ms since which these instruments have not been streamed, when known (subscriptions
+    ///     restored at startup: the last tick of the previous run); otherwise now. Used when the connection is not open.
+    func add(_ items: [(token: UInt32, mode: KiteMode)], outageSince: Int64? = nil) {
         guard !items.isEmpty else { return }
         state.withLock { state in
             var fresh: [UInt32] = []
@@ -95,6 +107,12 @@ final class FeedConnection: Sendable {
                 let old = state.desired.updateValue(mode, forKey: token)
                 if old == nil { fresh.append(token) }
                 if old != mode { modes[mode, default: []].append(token) }
+            }
+            if state.outage.isOpen {
+                state.outage.include(fresh)
+            } else if state.live == nil, !fresh.isEmpty {
+                // Placed on a connection that is not open: not streamed until a session opens and delivers.
+                state.outage.begin(.reconnect, since: outageSince ?? Self.nowMillis(), tokens: state.desired.keys)
             }
             guard let live = state.live else { return }
             for batch in fresh.chunked(configuration.requestBatchSize) { live.yield(.subscribe(batch)) }
@@ -107,16 +125,20 @@ final class FeedConnection: Sendable {
 
     /// Removes instruments; an unsubscribe goes to the open socket. When none is left the socket is closed.
     func remove(_ tokens: [UInt32]) {
-        state.withLock { state in
+        let ended = state.withLock { state -> FeedGapTracker.Ended? in
             var gone: [UInt32] = []
             for token in tokens where state.desired.removeValue(forKey: token) != nil { gone.append(token) }
-            guard let live = state.live, !gone.isEmpty else { return }
+            // Nothing left to stream: an outage in progress ends here (its instruments were carried until now).
+            let ended = state.desired.isEmpty ? state.outage.end(at: Self.nowMillis()) : nil
+            guard let live = state.live, !gone.isEmpty else { return ended }
             for batch in gone.chunked(configuration.requestBatchSize) { live.yield(.unsubscribe(batch)) }
             if state.desired.isEmpty {
                 live.finish()
                 state.live = nil
             }
+            return ended
         }
+        if let ended { recordGap(ended) }
     }
 
     var instrumentCount: Int { state.withLock { $0.desired.count } }
@@ -149,7 +171,11 @@ final class FeedConnection: Sendable {
         var wakeups = wakeStream.makeAsyncIterator()
         var attempt = 0
         var rejected: BrokerCredentials?
-        defer { setPhase(.idle) }
+        defer {
+            setPhase(.idle)
+            // Stopping (shutdown): an outage in progress ends now; the next run's restart gap covers the rest.
+            endOutage()
+        }
         while !Task.isCancelled {
             if instrumentCount == 0 {
                 setPhase(.idle)
@@ -175,11 +201,13 @@ final class FeedConnection: Sendable {
             setPhase(.connecting)
             let (end, streamed) = await session(credentials: credentials)
             if Task.isCancelled || end == .cancelled { return }
+            beginOutage(after: end, streamed: streamed)
             let delay: Duration
             let waitReason: String
             switch end {
             case .emptied:
                 attempt = 0
+                endOutage()
                 continue
             case .forbidden:
                 rejected = credentials
@@ -258,7 +286,8 @@ final class FeedConnection: Sendable {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await request in requests { try await outbound.write(.text(request.jsonText())) }
-                            self.finishSession(.emptied)
+                            // Cancelled (the reader failed first, e.g. a reset socket) is not emptied: the reader's end wins.
+                            if !Task.isCancelled { self.finishSession(.emptied) }
                         }
                         group.addTask {
                             for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
@@ -319,11 +348,14 @@ final class FeedConnection: Sendable {
 
     private func receive(_ message: WebSocketMessage) {
         let now = Date().timeIntervalSince1970
-        state.withLock {
-            $0.lastMessage = .now
-            $0.lastMessageWall = now
-            $0.receivedInSession = true
+        let ended = state.withLock { state -> FeedGapTracker.Ended? in
+            state.lastMessage = .now
+            state.lastMessageWall = now
+            state.receivedInSession = true
+            // The session delivers: the outage that made it (re)connect is over.
+            return state.outage.isOpen ? state.outage.end(at: Int64(now * 1000)) : nil
         }
+        if let ended { recordGap(ended) }
         switch message {
         case let .binary(buffer):
             if buffer.readableBytes <= 1 {
@@ -386,6 +418,45 @@ final class FeedConnection: Sendable {
         }
         if changed { FeedMetrics.state(account: account.id, connection: connectionID, phase) }
     }
+
+    // MARK: Feed gaps
+
+    /// A session ended without being asked to: the connection stops streaming the instruments it carries. A stall or
+    /// a drop of a session that had delivered starts at its last message; anything else (a failed handshake, a
+    /// refusal) widens the outage in progress or starts one now.
+    private func beginOutage(after end: SessionEnd, streamed: Bool) {
+        let reason: FeedGap.Reason
+        switch end {
+        case .emptied, .cancelled: return
+        case .stale: reason = .stall
+        case .dropped: reason = streamed ? .drop : .reconnect
+        case .failed: reason = streamed ? .drop : .reconnect
+        case .handshakeTimeout, .forbidden, .rateLimited, .refused: reason = .reconnect
+        }
+        state.withLock { state in
+            guard !state.desired.isEmpty else { return }
+            let now = Self.nowMillis()
+            let since = streamed ? state.lastMessageWall.map { Int64($0 * 1000) } ?? now : now
+            state.outage.begin(reason, since: min(since, now), tokens: state.desired.keys)
+        }
+    }
+
+    /// Ends the outage in progress now, if there is one.
+    private func endOutage() {
+        if let ended = state.withLock({ $0.outage.end(at: Self.nowMillis()) }) { recordGap(ended) }
+    }
+
+    private func recordGap(_ ended: FeedGapTracker.Ended) {
+        gaps.record(
+            ended.reason, accountID: account.id, connectionID: gapConnectionID, startMillis: ended.startMillis, endMillis: ended.endMillis,
+            tokens: ended.tokens
+        )
+    }
+
+    /// The connection as feed gaps name it: `account#n`.
+    var gapConnectionID: String { "\(account.id)#\(connectionID)" }
+
+    private static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     // MARK: Helpers
 

@@ -6,6 +6,8 @@ struct FeedSubscription: Sendable, Hashable {
     var mode: KiteMode
     var preferredAccountID: String? = nil
     var preferredConnectionID: Int? = nil
+    /// Put back at startup (``SubscriptionManager/restore(_:chunkSize:)``): not streamed since the previous run stopped.
+    var restored = false
 }
 
 /// Where an instrument landed.

@@ -17,6 +17,8 @@ final class FeedManager: Service, FeedControlling {
     let connections: [FeedConnection]
     private let logger: Logger
     private let state = Mutex(State())
+    /// Epoch ms since which restored subscriptions were not streamed (the start of their `reconnect` gap).
+    private let restartGapSince: Int64?
 
     private struct State {
         /// token → index into `connections`.
@@ -27,16 +29,25 @@ final class FeedManager: Service, FeedControlling {
     /// - Parameters:
     ///   - configuration: Accounts and tuning.
     ///   - sink: Where received frames go (``TickPublisher/sink``).
+    ///   - gaps: Where the connections record their feed gaps.
+    ///   - restartGapSince: Epoch ms since which subscriptions restored at startup were not streamed
+    ///     (``RestartGapStart``); nil: from the moment they are placed.
     ///   - httpClient: Used only to read the status of a refused upgrade (403/429).
     ///   - logger: Logger; account ids go in metadata, never keys or tokens.
-    init(configuration: FeedConfiguration, sink: TickSink, httpClient: HTTPClient = .shared, logger: Logger) {
+    init(
+        configuration: FeedConfiguration, sink: TickSink, gaps: FeedGapRecorder = FeedGapRecorder(), restartGapSince: Int64? = nil,
+        httpClient: HTTPClient = .shared, logger: Logger
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.restartGapSince = restartGapSince
         var connections: [FeedConnection] = []
         for account in configuration.accounts {
             for index in 1...max(1, account.maxConnections) {
                 connections.append(
-                    FeedConnection(account: account, connectionID: index, configuration: configuration, sink: sink, httpClient: httpClient, logger: logger)
+                    FeedConnection(
+                        account: account, connectionID: index, configuration: configuration, sink: sink, gaps: gaps, httpClient: httpClient, logger: logger
+                    )
                 )
             }
         }
@@ -122,7 +133,8 @@ final class FeedManager: Service, FeedControlling {
                 placements.append(FeedPlacement(token: token, accountID: connections[index].account.id, connectionID: connections[index].connectionID))
             }
             state.placement.merge(added) { $1 }
-            for (index, items) in plan { connections[index].add(items) }
+            let since = subscriptions.contains(where: \.restored) ? restartGapSince : nil
+            for (index, items) in plan { connections[index].add(items, outageSince: since) }
             return placements
         }
     }

@@ -17,6 +17,9 @@ enum FeedMetrics {
     static let publishFailures = "ticker_tick_publish_failures_total"
     static let historyRequests = "ticker_history_requests_total"
     static let historyUpstreamRequests = "ticker_history_upstream_requests_total"
+    static let feedGaps = "ticker_feed_gaps_total"
+    static let feedGapsDroppedName = "ticker_feed_gaps_dropped_total"
+    static let feedGapsPendingName = "ticker_feed_gaps_pending"
 
     // Label values.
     enum Reason {
@@ -63,4 +66,10 @@ enum FeedMetrics {
     static func historyUpstream(account: String, status: String, purpose: String) {
         Counter(label: historyUpstreamRequests, dimensions: [("account", account), ("status", status), ("purpose", purpose)]).increment()
     }
+    /// Counts one recorded feed gap (before it is split at the instrument limit).
+    static func feedGap(reason: String) { Counter(label: feedGaps, dimensions: [("reason", reason)]).increment() }
+    /// Counts gaps lost because the pending queue was full.
+    static func feedGapsDropped(_ count: Int) { Counter(label: feedGapsDroppedName).increment(by: count) }
+    /// Gaps waiting to be written to Redis.
+    static func feedGapsPending(_ count: Int) { Gauge(label: feedGapsPendingName).record(count) }
 }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import BrokerWire
 import Logging
 import Shared
@@ -42,6 +43,9 @@ struct SubscriptionManager: Sendable {
     let signal: OutboxSignal
     let locks: TokenLocks
     let logger: Logger
+    /// Where the first minute of a new subscription and a mode change are recorded as feed gaps (their minute holds
+    /// only part of the ticks).
+    var gaps = FeedGapRecorder()
 
     /// Adds `holder` to every instrument of `items` (all or nothing).
     /// - Parameters:
@@ -136,6 +140,7 @@ struct SubscriptionManager: Sendable {
             await setModes(modeChanges.filter { $0.to < $0.from }.map { ($0.token, $0.to) })
 
             let created = Set(events.map(\.token))
+            recordGaps(subscribed: created, modeChanged: modeChanges.map(\.token))
             if !created.isEmpty || !modeChanges.isEmpty {
                 logger.info(
                     "subscriptions changed",
@@ -193,6 +198,7 @@ struct SubscriptionManager: Sendable {
                 logger.info("subscription removed", metadata: [TickerLogKey.token: "\(token)"])
             } else if newMode < existing.mode {
                 await setModes([(token, newMode)])
+                recordGaps(subscribed: [], modeChanged: [token])
             }
             guard let record = stored[token] else {
                 throw SubscriptionError(.storageUnavailable, "instrument \(token) was changed but could not be read back")
@@ -232,7 +238,7 @@ struct SubscriptionManager: Sendable {
                     let requests = live.map { record in
                         FeedSubscription(
                             token: UInt32(truncatingIfNeeded: record.instrumentToken), mode: record.mode.kiteMode,
-                            preferredAccountID: record.accountID, preferredConnectionID: record.connectionID
+                            preferredAccountID: record.accountID, preferredConnectionID: record.connectionID, restored: true
                         )
                     }
                     let placements = try await feed.subscribe(requests)
@@ -256,6 +262,14 @@ struct SubscriptionManager: Sendable {
     }
 
     // MARK: Helpers
+
+    /// One `subscribed` gap for the instruments this call placed and one `mode_changed` gap for those whose mode it
+    /// changed, both at this instant: the minute it falls in has only part of their ticks.
+    private func recordGaps(subscribed: some Collection<Int64>, modeChanged: [Int64]) {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        gaps.record(.subscribed, startMillis: now, endMillis: now, tokens: subscribed.map { UInt32(truncatingIfNeeded: $0) })
+        gaps.record(.modeChanged, startMillis: now, endMillis: now, tokens: modeChanged.map { UInt32(truncatingIfNeeded: $0) })
+    }
 
     private func locked<T: Sendable>(_ tokens: [Int64], _ body: () async throws(SubscriptionError) -> T) async throws(SubscriptionError) -> T {
         do {

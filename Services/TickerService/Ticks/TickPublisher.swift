@@ -1,4 +1,5 @@
 import BrokerWire
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -20,15 +21,18 @@ final class TickPublisher: Service, Sendable {
     private let logger: Logger
     private let published = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)
+    private let gaps: FeedGapRecorder
 
     /// - Parameters:
     ///   - redis: The client to publish with (its own connection is best: commands on one client are serialised).
     ///   - channels: Names derived from `REDIS_CHANNEL_PREFIX`.
     ///   - maxLength: `MAXLEN ~` of the ticks stream.
     ///   - bufferFrames: Frames held between the readers and Redis before the oldest is dropped.
+    ///   - gaps: Where a drop episode is recorded as a `buffer_overflow` gap.
     ///   - logger: Logger.
-    init(redis: RedisClient, channels: EventChannels, maxLength: Int, bufferFrames: Int, logger: Logger) {
+    init(redis: RedisClient, channels: EventChannels, maxLength: Int, bufferFrames: Int, gaps: FeedGapRecorder = FeedGapRecorder(), logger: Logger) {
         self.redis = redis
+        self.gaps = gaps
         self.channels = channels
         self.maxLength = maxLength
         self.sink = TickSink(capacity: bufferFrames)
@@ -36,8 +40,11 @@ final class TickPublisher: Service, Sendable {
     }
 
     /// Convenience: sizes from the feed configuration.
-    convenience init(redis: RedisClient, channels: EventChannels, configuration: FeedConfiguration, logger: Logger) {
-        self.init(redis: redis, channels: channels, maxLength: configuration.ticksStreamMaxLength, bufferFrames: configuration.ticksBufferFrames, logger: logger)
+    convenience init(redis: RedisClient, channels: EventChannels, configuration: FeedConfiguration, gaps: FeedGapRecorder = FeedGapRecorder(), logger: Logger) {
+        self.init(
+            redis: redis, channels: channels, maxLength: configuration.ticksStreamMaxLength, bufferFrames: configuration.ticksBufferFrames, gaps: gaps,
+            logger: logger
+        )
     }
 
     /// Ticks written to Redis so far.
@@ -48,6 +55,21 @@ final class TickPublisher: Service, Sendable {
         for await frame in sink.frames.cancelOnGracefulShutdown() {
             await publish(frame, lastMode: &lastMode)
         }
+        if let episode = sink.endDropEpisode(force: true) { report(episode) }
+    }
+
+    /// Logs a drop episode once and records its `buffer_overflow` gap: the instruments of the lost ticks, over the
+    /// receive times of their frames.
+    private func report(_ episode: TickDropEpisodes.Episode) {
+        logger.warning(
+            "dropped \(episode.ticks) ticks of \(episode.tokens.count) instruments between \(Self.time(episode.firstReceivedMillis)) and \(Self.time(episode.lastReceivedMillis))",
+            metadata: ["ticks.dropped": "\(episode.ticks)", "frames.dropped": "\(episode.frames)", TickerLogKey.tokens: "\(episode.tokens.count)"]
+        )
+        gaps.record(.bufferOverflow, startMillis: episode.firstReceivedMillis, endMillis: episode.lastReceivedMillis, tokens: episode.tokens)
+    }
+
+    private static func time(_ millis: Int64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 
     private func publish(_ frame: TickFrame, lastMode: inout [UInt32: KiteMode]) async {
@@ -89,9 +111,11 @@ final class TickPublisher: Service, Sendable {
             }
             published.add(decoded.ticks.count, ordering: .relaxed)
             FeedMetrics.ticks(published: decoded.ticks.count)
+            if let episode = sink.endDropEpisode() { report(episode) }
         } catch {
             FeedMetrics.publishFailure()
             FeedMetrics.ticks(dropped: decoded.ticks.count, reason: "redis_error")
+            sink.recordDrop(frame, ticks: decoded.ticks.count, tokens: decoded.ticks.map(\.instrumentToken))
             // One line per 100 failures: a Redis outage must not flood the log at tick rate.
             let count = failures.add(1, ordering: .relaxed).newValue
             if count % 100 == 1 {
