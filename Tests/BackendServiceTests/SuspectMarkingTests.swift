@@ -15,8 +15,7 @@ struct SuspectMarkingTests {
     let m = testMinute
 
     func gapConsumer(_ fixture: BarFixture, maxGapMinutes: Int = 10) -> FeedGapConsumer {
-        var deadLetters = DeadLetterWriter(redis: fixture.redis, channels: fixture.channels, consumer: "test", logger: fixture.logger)
-        deadLetters.deadLetterStream = "\(fixture.channels.feedGapsStream):dead"
+        let deadLetters = DeadLetterWriter.feedGaps(redis: fixture.redis, channels: fixture.channels, consumer: "test", logger: fixture.logger)
         return FeedGapConsumer(
             redis: fixture.blockingRedis, store: SuspectMinuteStore(postgres: fixture.postgres), deadLetters: deadLetters,
             stream: fixture.channels.feedGapsStream, group: "backend-repair", consumer: "repair-test", maxGapMinutes: maxGapMinutes,
