@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Shared
+import SharedRedis
 import Testing
 
 @testable import BackendService
@@ -17,6 +19,18 @@ struct DeadLetterBoundsTests {
         #expect(printable.first { $0.key == "WEBHOOK_SECRET" }?.value == "***")
         // Dev and test default to off: the seeds' webhook calls keep working without a key.
         #expect(try BackendConfiguration(source: try ConfigSource(environment: ["ENVIRONMENT": "dev"], dotEnvPath: nil)).webhookCredentials.isEmpty)
+    }
+
+    @Test("the feed-gap writer says and counts feed gaps in their own stream; the events' writer keeps the alerted series")
+    func feedGapDeadLettersAreNamed() throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:1"), logger: Logger(label: "test"))
+        let channels = EventChannels(prefix: "ticker:nifty")
+        let gaps = DeadLetterWriter.feedGaps(redis: redis, channels: channels, consumer: "c", logger: Logger(label: "test"))
+        #expect(gaps.stream == "ticker:nifty:feed-gaps:dead")
+        #expect(gaps.kind.noun == "Feed gap" && gaps.kind.metric == "backend_feed_gaps_dead_lettered_total")
+        let events = DeadLetterWriter(redis: redis, channels: channels, consumer: "c", logger: Logger(label: "test"))
+        #expect(events.stream == channels.eventsDeadLetterStream)
+        #expect(events.kind.noun == "Subscription event" && events.kind.metric == "backend_subscription_events_dead_lettered_total")
     }
 
     @Test("a dead letter's fields are bounded whatever the payload and reason, and the stream is capped")

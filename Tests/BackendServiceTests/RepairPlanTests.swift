@@ -33,6 +33,21 @@ struct RepairPlanTests {
         #expect(RepairPlan.requests(for: due, maxHoleMinutes: 30, maxSpanMinutes: 10).map(\.spanMinutes) == [10, 1])
     }
 
+    @Test("the take: instruments of the oldest due minutes, all their due minutes from the earliest, capped per instrument and by one request's span")
+    func takeByInstrument() {
+        let due: [(minute: SuspectMinute, dueAt: Int64)] = [
+            (suspect(5, 0), 30), (suspect(5, 1), 31), (suspect(5, 2), 32), (suspect(6, 0), 10), (suspect(6, 90), 5), (suspect(7, 0), 1),
+        ]
+        // Oldest due: 7 (1), 6 (5), then 5 (30).
+        #expect(RepairPlan.take(due: due, instruments: 2, perInstrument: 10).map { [$0.instrumentToken, ($0.minute - m) / 60] } == [[6, 0], [6, 90], [7, 0]])
+        #expect(RepairPlan.take(due: due, instruments: 3, perInstrument: 2).map { [$0.instrumentToken, ($0.minute - m) / 60] } == [[5, 0], [5, 1], [6, 0], [6, 90], [7, 0]])
+        #expect(RepairPlan.take(due: due, instruments: 3, perInstrument: 10, maxSpanMinutes: 60).filter { $0.instrumentToken == 6 }.count == 1)
+        // A backlog of one instrument's drops every 3 minutes for an hour is one request.
+        let backlog = (0..<20).map { (minute: suspect(8, Int64($0) * 3), dueAt: Int64($0)) }
+        #expect(RepairPlan.requests(for: RepairPlan.take(due: backlog, instruments: 1, perInstrument: 1_440)).count == 1)
+        #expect(RepairPlan.defaultMaxSpanMinutes == 60 * 1_440 - 1)
+    }
+
     @Test("final: backfill and repaired minutes at once; a ticks minute only unmarked and REPAIR_WINDOW after its close")
     func finalRule() {
         let minute = Date(timeIntervalSince1970: TimeInterval(m))

@@ -15,8 +15,7 @@ struct SuspectMarkingTests {
     let m = testMinute
 
     func gapConsumer(_ fixture: BarFixture, maxGapMinutes: Int = 10) -> FeedGapConsumer {
-        var deadLetters = DeadLetterWriter(redis: fixture.redis, channels: fixture.channels, consumer: "test", logger: fixture.logger)
-        deadLetters.deadLetterStream = "\(fixture.channels.feedGapsStream):dead"
+        let deadLetters = DeadLetterWriter.feedGaps(redis: fixture.redis, channels: fixture.channels, consumer: "test", logger: fixture.logger)
         return FeedGapConsumer(
             redis: fixture.blockingRedis, store: SuspectMinuteStore(postgres: fixture.postgres), deadLetters: deadLetters,
             stream: fixture.channels.feedGapsStream, group: "backend-repair", consumer: "repair-test", maxGapMinutes: maxGapMinutes,
@@ -136,6 +135,46 @@ struct SuspectMarkingTests {
         let five = try await repository.bars(token: 9, from: from, to: to, timeframe: .fiveMinutes)
         #expect(five.map(\.source) == ["mixed", "repaired"])
         #expect(five.map(\.final) == [false, true])
+        await fixture.close()
+    }
+
+    @Test("the repair takes the instruments with the oldest due minutes and all their due minutes (capped), as RepairPlan.take; taken ones are leased")
+    func takeDueGroupsByInstrument() async throws {
+        let fixture = try await BarFixture.make()
+        let m = m
+        // (token, minute offset, seconds from now it became due; positive: not due yet)
+        let rows: [(Int64, Int64, Int)] = [
+            (1, 0, -100), (1, 1, -99), (1, 2, -98), (1, 3, -97), (2, 0, -50), (2, 5, -45), (3, 10, -200), (3, 11, 1_000), (4, 0, -10),
+        ]
+        for (token, offset, due) in rows {
+            try await fixture.postgres.execute(
+                "INSERT INTO suspect_minutes (instrument_token, bucket, reasons, next_attempt_at) VALUES ($1, $2, ARRAY['drop'], now() + make_interval(secs => $3::float8))",
+                [token, Date(timeIntervalSince1970: TimeInterval(m + offset * 60)), Double(due)]
+            )
+        }
+        func expected(leased: Set<String>, instruments: Int, perInstrument: Int) -> [String] {
+            let due = rows.filter { $0.2 <= 0 && !leased.contains("\($0.0)@\($0.1)") }.map { row in
+                (minute: SuspectMinute(instrumentToken: row.0, minute: m + row.1 * 60, reasons: ["drop"], attempts: 0), dueAt: Int64(row.2))
+            }
+            return RepairPlan.take(due: due, instruments: instruments, perInstrument: perInstrument).map { "\($0.instrumentToken)@\(($0.minute - m) / 60)" }
+        }
+        let store = SuspectMinuteStore(postgres: fixture.postgres)
+        func take(instruments: Int, perInstrument: Int) async throws -> [String] {
+            try await store.takeDue(instruments: instruments, perInstrument: perInstrument, lease: .seconds(90))
+                .sorted { ($0.instrumentToken, $0.minute) < ($1.instrumentToken, $1.minute) }.map { "\($0.instrumentToken)@\(($0.minute - m) / 60)" }
+        }
+        // Oldest due: instrument 3 (-200 s), then 1 (-100 s); 1 capped at 3 minutes, 3's minute 11 is not due.
+        let first = try await take(instruments: 2, perInstrument: 3)
+        #expect(first == ["1@0", "1@1", "1@2", "3@10"])
+        #expect(first == expected(leased: [], instruments: 2, perInstrument: 3))
+        // Leased minutes are skipped: the rest of 1, then 2 with both its minutes; 4 waits.
+        let second = try await take(instruments: 2, perInstrument: 3)
+        #expect(second == ["1@3", "2@0", "2@5"])
+        #expect(second == expected(leased: Set(first), instruments: 2, perInstrument: 3))
+        #expect(try await take(instruments: 10, perInstrument: 10) == ["4@0"])
+        #expect(try await take(instruments: 10, perInstrument: 10).isEmpty)
+        let leased = try await fixture.postgres.query("SELECT count(*)::bigint AS n FROM suspect_minutes WHERE next_attempt_at > now() + interval '60 seconds' AND next_attempt_at <= now() + interval '90 seconds'")
+        #expect(try leased.first?.decode(Int.self, "n") == 8)  // every taken minute holds the 90 s lease; 3@11 keeps its own time
         await fixture.close()
     }
 }

@@ -22,7 +22,7 @@ struct StatusPageTests {
             let ticker = try #require(data["ticker"] as? [String: Any])
             #expect(ticker["reachable"] as? Bool == true)
             #expect(((ticker["health"] as? [String: Any])?["ticker"] as? [String: Any])?["active_subscriptions"] as? Int == 0)
-            #expect((data["streams"] as? [[String: Any]])?.compactMap { $0["group"] as? String }.sorted() == ["backend", "backend-bars"])
+            #expect((data["streams"] as? [[String: Any]])?.compactMap { $0["group"] as? String }.sorted() == ["backend", "backend-bars", "backend-repair"])
             #expect(data["outbox_pending"] as? Int == 0)
 
             let page = try await platform.get(.backend, "/status")

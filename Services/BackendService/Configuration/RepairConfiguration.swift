@@ -14,7 +14,9 @@ extension ConfigKey {
     static let repairWindow = ConfigKey("REPAIR_WINDOW")
     /// `REPAIR_MAX_GAP_MINUTES`: a gap touching more minutes marks only its first and last, and the tick minutes between.
     static let repairMaxGapMinutes = ConfigKey("REPAIR_MAX_GAP_MINUTES")
-    /// `REPAIR_BATCH_MINUTES`: due suspect minutes taken per look.
+    /// `REPAIR_BATCH_INSTRUMENTS`: instruments whose due suspect minutes are taken per look (oldest due first).
+    static let repairBatchInstruments = ConfigKey("REPAIR_BATCH_INSTRUMENTS")
+    /// `REPAIR_BATCH_MINUTES`: most due suspect minutes of one instrument taken per look.
     static let repairBatchMinutes = ConfigKey("REPAIR_BATCH_MINUTES")
     /// `REPAIR_EMPTY_ATTEMPTS`: answers without the minute's candle before it is taken as a minute without trades.
     static let repairEmptyAttempts = ConfigKey("REPAIR_EMPTY_ATTEMPTS")
@@ -42,6 +44,8 @@ struct RepairConfiguration: Sendable {
     var window: Duration
     /// `REPAIR_MAX_GAP_MINUTES`.
     var maxGapMinutes: Int
+    /// `REPAIR_BATCH_INSTRUMENTS`.
+    var batchInstruments: Int
     /// `REPAIR_BATCH_MINUTES`.
     var batchMinutes: Int
     /// `REPAIR_EMPTY_ATTEMPTS`.
@@ -65,7 +69,8 @@ struct RepairConfiguration: Sendable {
         delay = try source.seconds(.repairDelay, default: .seconds(10))
         window = try source.seconds(.repairWindow, default: .seconds(120))
         maxGapMinutes = try source.int(.repairMaxGapMinutes, default: 10, in: 2...1_440)
-        batchMinutes = try source.int(.repairBatchMinutes, default: 120, in: 1...10_000)
+        batchInstruments = try source.int(.repairBatchInstruments, default: 120, in: 1...10_000)
+        batchMinutes = try source.int(.repairBatchMinutes, default: 1_440, in: 1...86_400)
         emptyAttempts = try source.int(.repairEmptyAttempts, default: 3, in: 1...100)
         reconcileEnabled = try source.bool(.reconcileEnabled, default: true)
         reconcileInterval = try source.seconds(.reconcileInterval, default: .seconds(60))
@@ -85,7 +90,7 @@ struct RepairConfiguration: Sendable {
 
     /// The keys this configuration reads (``BackendConfiguration/declaredKeys`` includes them).
     static let declaredKeys: [ConfigKey] = [
-        .repairEnabled, .feedGapsConsumerGroup, .repairInterval, .repairDelay, .repairWindow, .repairMaxGapMinutes, .repairBatchMinutes,
+        .repairEnabled, .feedGapsConsumerGroup, .repairInterval, .repairDelay, .repairWindow, .repairMaxGapMinutes, .repairBatchInstruments, .repairBatchMinutes,
         .repairEmptyAttempts, .reconcileEnabled, .reconcileInterval, .reconcileSample, .reconcileLookbackMinutes,
     ]
 }

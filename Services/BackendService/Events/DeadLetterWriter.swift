@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Shared
 import SharedBasics
 import SharedRedis
@@ -31,8 +32,20 @@ struct DeadLetterWriter: Sendable {
     /// The dead-letter stream; nil: `{prefix}:events:dead`. The feed-gap consumer uses `{prefix}:feed-gaps:dead`.
     var deadLetterStream: String?
 
+    /// What this writer sets aside: named in its log lines and counted in its own series.
+    var kind: DeadLetterKind = .subscriptionEvent
+
     /// Where the entries go.
     var stream: String { deadLetterStream ?? channels.eventsDeadLetterStream }
+
+    /// The feed-gap consumer's writer: `{prefix}:feed-gaps:dead`, logged as "Feed gap dead-lettered", counted in
+    /// `backend_feed_gaps_dead_lettered_total` (not in the subscription events' series and alert).
+    static func feedGaps(redis: RedisClient, channels: EventChannels, consumer: String, logger: Logger) -> DeadLetterWriter {
+        var writer = DeadLetterWriter(redis: redis, channels: channels, consumer: consumer, logger: logger)
+        writer.deadLetterStream = "\(channels.feedGapsStream):dead"
+        writer.kind = .feedGap
+        return writer
+    }
 
     /// The part of a payload a dead letter stores, and what identifies the whole.
     struct PayloadExcerpt: Sendable, Equatable {
@@ -71,17 +84,17 @@ struct DeadLetterWriter: Sendable {
         )
         do {
             _ = try await redis.xadd(stream, maxLength: maxLength, fields: fields)
-            EventBackfillMetrics.deadLetter(source: source, reason: code)
+            Counter(label: kind.metric, dimensions: [("source", source), ("reason", code)]).increment()
             guard logged else { return }
             logger.warning(
-                "Subscription event dead-lettered",
+                "\(kind.noun) dead-lettered",
                 metadata: [
                     LogKey.reason: "\(Excerpt.prefix(reason, limit: Self.maxReasonCharacters))", LogKey.source: "\(source)", LogKey.code: "\(code)",
                     LogKey.stream: "\(stream)", LogKey.originalID: "\(originalID ?? "")",
                 ]
             )
         } catch {
-            logger.error("Could not dead-letter subscription event", metadata: [LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.code: "\(code)"])
+            logger.error("Could not dead-letter \(kind.noun.lowercased())", metadata: [LogKey.error: "\(error)", LogKey.source: "\(source)", LogKey.code: "\(code)"])
         }
     }
 
@@ -100,4 +113,17 @@ struct DeadLetterWriter: Sendable {
         if let deliveries { fields.append(("deliveries", String(deliveries))) }
         return fields
     }
+}
+
+/// What a ``DeadLetterWriter`` sets aside: the noun of its log lines and the counter it increments (labels `source`,
+/// `reason`). Subscription events keep `backend_subscription_events_dead_lettered_total`, which `DeadLettersAppearing`
+/// watches; feed gaps have `backend_feed_gaps_dead_lettered_total`, which `FeedGapDeadLettersAppearing` watches.
+struct DeadLetterKind: Sendable, Equatable {
+    /// "Subscription event": logged as "Subscription event dead-lettered".
+    var noun: String
+    /// The counter of entries written.
+    var metric: String
+
+    static let subscriptionEvent = DeadLetterKind(noun: "Subscription event", metric: EventBackfillMetrics.deadLettered)
+    static let feedGap = DeadLetterKind(noun: "Feed gap", metric: RepairMetrics.feedGapsDeadLettered)
 }

@@ -7,8 +7,9 @@ import SharedBasics
 
 /// Repairs suspect minutes from the broker's candles (docs/bars.md, "Suspect minutes and repair").
 ///
-/// Every `REPAIR_INTERVAL` it takes up to `REPAIR_BATCH_MINUTES` due suspect minutes (a minute is due `REPAIR_DELAY`
-/// after it closed, and again after each backoff), groups them per instrument into as few requests as possible
+/// Every `REPAIR_INTERVAL` it takes the `REPAIR_BATCH_INSTRUMENTS` instruments with the oldest due suspect minutes and
+/// of each all its due minutes (at most `REPAIR_BATCH_MINUTES`, within 60 days: one request's range; a minute is due
+/// `REPAIR_DELAY` after it closed, and again after each backoff), groups them per instrument into as few requests as possible
 /// (``RepairPlan``), fetches each through the same ``CandleSource`` as backfill (TickerService's paced `/history`, so
 /// the broker budget is shared), and writes the candles as `source = 'repaired'`, deleting the suspect rows in the
 /// same transaction. A minute the answer lacks is asked again with backoff, and after `REPAIR_EMPTY_ATTEMPTS` answers
@@ -46,7 +47,9 @@ struct MinuteRepairService: Service {
     func cycle() async {
         let due: [SuspectMinute]
         do {
-            due = try await store.takeDue(limit: configuration.batchMinutes, lease: configuration.lease)
+            due = try await store.takeDue(
+                instruments: configuration.batchInstruments, perInstrument: configuration.batchMinutes, lease: configuration.lease
+            )
             RepairMetrics.due(max(0, try await store.dueCount()))
         } catch {
             if !Task.isShuttingDownGracefully { logger.error("Could not read suspect minutes", metadata: [LogKey.error: "\(error)"]) }

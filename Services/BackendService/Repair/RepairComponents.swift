@@ -32,8 +32,7 @@ struct RepairComponents: Sendable {
         }
         let blocking = RedisClient(configuration: redis.configuration, logger: logger)
         streamRedis = blocking
-        var deadLetters = DeadLetterWriter(redis: redis, channels: channels, consumer: consumerName, logger: logger)
-        deadLetters.deadLetterStream = "\(channels.feedGapsStream):dead"
+        let deadLetters = DeadLetterWriter.feedGaps(redis: redis, channels: channels, consumer: consumerName, logger: logger)
         var services: [any Service] = [
             MinuteRepairService(store: store, source: candles, configuration: configuration, logger: logger),
             FeedGapConsumer(

@@ -3,6 +3,8 @@ import Metrics
 /// Every metric of suspect minutes, repair and reconciliation, named once (docs/operations.md and docs/bars.md list them).
 enum RepairMetrics {
     static let feedGaps = "backend_feed_gaps_total"
+    /// Feed-gap entries moved to `{prefix}:feed-gaps:dead`, labels `source` (`feed_gaps`) and `reason`.
+    static let feedGapsDeadLettered = "backend_feed_gaps_dead_lettered_total"
     static let minutesMarked = "backend_suspect_minutes_marked_total"
     static let minutesRepaired = "backend_minutes_repaired_total"
     static let repairFetches = "backend_minute_repair_fetches_total"

@@ -81,18 +81,32 @@ struct SuspectMinuteStore: Sendable {
 
     // MARK: Repair
 
-    /// Takes up to `limit` due suspect minutes, oldest due first, and holds them for `lease` (another look or
-    /// instance skips them; if this process dies they are due again after the lease).
-    func takeDue(limit: Int, lease: Duration) async throws -> [SuspectMinute] {
+    /// Takes due suspect minutes per instrument, so that a backlog merges into few requests (``RepairPlan/take(due:instruments:perInstrument:maxSpanMinutes:)``
+    /// is the same rule in Swift): the `instruments` instruments whose oldest due minute is oldest, and of each ALL its
+    /// due minutes from its earliest due one, at most `perInstrument`, within `maxSpanMinutes` (one broker request's
+    /// range). They are held for `lease` (another look or instance skips them, `FOR UPDATE SKIP LOCKED`; if this
+    /// process dies they are due again after the lease).
+    func takeDue(instruments: Int, perInstrument: Int, maxSpanMinutes: Int = RepairPlan.defaultMaxSpanMinutes, lease: Duration) async throws -> [SuspectMinute] {
         let rows = try await postgres.query(
             """
-            UPDATE suspect_minutes s SET next_attempt_at = now() + make_interval(secs => $2::float8)
-            FROM (SELECT instrument_token, bucket FROM suspect_minutes WHERE next_attempt_at <= now()
-                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d
+            WITH oldest AS (
+                SELECT instrument_token, min(bucket) AS first_bucket FROM suspect_minutes WHERE next_attempt_at <= now()
+                GROUP BY instrument_token ORDER BY min(next_attempt_at), instrument_token LIMIT $1
+            ), candidates AS (
+                SELECT s.instrument_token, s.bucket FROM suspect_minutes s JOIN oldest o ON o.instrument_token = s.instrument_token
+                WHERE s.next_attempt_at <= now() AND s.bucket < o.first_bucket + make_interval(mins => $3::int)
+                FOR UPDATE OF s SKIP LOCKED
+            ), taken AS (
+                SELECT instrument_token, bucket FROM (
+                    SELECT instrument_token, bucket, row_number() OVER (PARTITION BY instrument_token ORDER BY bucket) AS n FROM candidates
+                ) r WHERE n <= $2
+            )
+            UPDATE suspect_minutes s SET next_attempt_at = now() + make_interval(secs => $4::float8)
+            FROM taken d
             WHERE s.instrument_token = d.instrument_token AND s.bucket = d.bucket
             RETURNING s.instrument_token, extract(epoch FROM s.bucket)::bigint AS minute, array_to_string(s.reasons, ',') AS reasons, s.attempts
             """,
-            [limit, lease.repairSeconds]
+            [instruments, perInstrument, maxSpanMinutes, lease.repairSeconds]
         )
         return try rows.map { row in
             SuspectMinute(

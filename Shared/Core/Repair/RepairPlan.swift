@@ -46,8 +46,35 @@ public struct RepairRequest: Sendable, Equatable {
 public enum RepairPlan {
     /// Holes up to this many minutes are fetched over rather than costing another request.
     public static let defaultMaxHoleMinutes = 30
-    /// The longest span of one request (Kite allows 60 days of minute candles; a day keeps answers small).
-    public static let defaultMaxSpanMinutes = 1_440
+    /// The longest span of one request: Kite's range for minute candles, 60 days (`to - from` stays under it, so the
+    /// candle source sends it as one broker request). The repair takes at most this span of one instrument per look.
+    public static let defaultMaxSpanMinutes = 60 * 1_440 - 1
+
+    /// The take rule of `SuspectMinuteStore.takeDue`, in Swift for `Benchmarks repair` and the tests (the SQL does the
+    /// same; MinuteRepairTests checks it against PostgreSQL): the `instruments` instruments whose oldest due minute is
+    /// oldest, and of each all its due minutes from its earliest due one, at most `perInstrument` of them, within
+    /// `maxSpanMinutes` (one request's range).
+    /// - Parameters:
+    ///   - due: Due minutes with the time each became due (`next_attempt_at`), any order, at most one per (instrument, minute).
+    /// - Returns: The minutes taken, by instrument token, then time.
+    public static func take(
+        due: [(minute: SuspectMinute, dueAt: Int64)], instruments: Int, perInstrument: Int, maxSpanMinutes: Int = defaultMaxSpanMinutes
+    ) -> [SuspectMinute] {
+        var oldest: [Int64: Int64] = [:]
+        var byToken: [Int64: [SuspectMinute]] = [:]
+        for (minute, dueAt) in due {
+            oldest[minute.instrumentToken] = min(oldest[minute.instrumentToken] ?? .max, dueAt)
+            byToken[minute.instrumentToken, default: []].append(minute)
+        }
+        let chosen = oldest.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(max(0, instruments)).map(\.key).sorted()
+        var taken: [SuspectMinute] = []
+        for token in chosen {
+            let minutes = byToken[token, default: []].sorted { $0.minute < $1.minute }
+            guard let first = minutes.first?.minute else { continue }
+            taken += minutes.prefix { $0.minute < first + Int64(maxSpanMinutes) * 60 }.prefix(max(0, perInstrument))
+        }
+        return taken
+    }
 
     /// Groups minutes into requests.
     /// - Parameters:
