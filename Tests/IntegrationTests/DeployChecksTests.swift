@@ -120,9 +120,9 @@ struct DeployChecksTests {
             var groups: [String] = []
             try await waitUntil("stream_group_pending is scraped for BackendService's groups", timeout: .seconds(60), every: .milliseconds(500)) {
                 groups = await series("stream_group_pending").compactMap { $0.labels["stream"] }.sorted()
-                return groups.count == 2
+                return groups.count == 3
             }
-            #expect(groups == ["\(platform.prefix):events", "\(platform.prefix):ticks"])
+            #expect(groups == ["\(platform.prefix):events", "\(platform.prefix):feed-gaps", "\(platform.prefix):ticks"])
         }
     }
 }
