@@ -255,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SharedBasicsTests",
-            dependencies: ["SharedBasics"],
+            dependencies: ["SharedBasics", "WireFixtures"],
             path: "Tests/SharedBasicsTests",
             swiftSettings: testSwiftSettings
         ),

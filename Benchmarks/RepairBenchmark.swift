@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shared
+import WireFixtures
 
 /// Broker requests the minute repair spends per hour at `--instruments` instruments with one connection drop a minute,
 /// simulated with the service's own take rule and grouping (``RepairPlan/take(due:instruments:perInstrument:maxSpanMinutes:)``,
@@ -55,7 +56,7 @@ struct RepairBenchmark: AsyncParsableCommand {
     func run() async throws {
         let connections = max(1, (instruments + perConnection - 1) / perConnection)
         let keys = max(1, (connections + 2) / 3)  // Kite: 3 connections per API key
-        var generator = SplitMix(seed: seed)
+        var generator = WireRandom(seed: seed)  // the project's seeded generator: the same drop times on every run
         let hourStart: Int64 = 1_763_610_300
         let dropMinutes = max(1, hours) * 60
         // Every suspect minute with the time it becomes due, in due order.
@@ -138,18 +139,5 @@ struct RepairBenchmark: AsyncParsableCommand {
             "  verdict: last hour \(lastFull.requests) requests/h as built (\(Int((Double(lastFull.requests) / repairBudget * 100).rounded()))% of repair's share); "
                 + "\(lastFull.repaired) of \(marked.count / max(1, hours)) minutes marked per hour repaired, \(within2Minutes) of them within 2 min of the close"
         )
-    }
-}
-
-/// A small deterministic generator, so the drop times are the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import SharedBasics
 import Testing
+import WireFixtures
 
 @Suite("Backoff")
 struct BackoffTests {
@@ -17,7 +18,7 @@ struct BackoffTests {
     }
 
     @Test func delaysAreFullyJitteredBelowTheCeiling() {
-        var generator = SplitMix64(seed: 42)
+        var generator = WireRandom(seed: 42)
         for failures in 1...12 {
             let ceiling = backoff.ceiling(afterFailures: failures)
             let delays = (0..<200).map { _ in backoff.delay(afterFailures: failures, using: &generator) }
@@ -26,20 +27,5 @@ struct BackoffTests {
             #expect(delays.contains { $0 < ceiling / 2 })
             #expect(delays.contains { $0 > ceiling / 2 })
         }
-    }
-}
-
-/// A small seeded generator so the jitter test is repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
