@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import SharedBasics
 
 /// The gaps waiting to be written to `{prefix}:feed-gaps`, oldest first, bounded so that a long Redis outage cannot
 /// grow memory without limit.

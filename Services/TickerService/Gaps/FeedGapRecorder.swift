@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import SharedBasics
 import Synchronization
 
 /// Where the feed, the tick buffer and the subscription layer report feed gaps: splits each into gaps of at most
