@@ -37,6 +37,9 @@ struct BrokerSimulatorCommand: AsyncParsableCommand, AppArguments {
     @Option(name: .customLong("max-instruments-per-connection"), help: "Instruments allowed per ticker connection (Kite: 3000).")
     var maxInstrumentsPerConnection: Int = 3000
 
+    @Option(name: .customLong("dhan-max-instruments-per-connection"), help: "Instruments allowed per Dhan feed connection (Dhan: 5000); more gets disconnect code 804.")
+    var dhanMaxInstrumentsPerConnection: Int = 5000
+
     @Option(name: .customLong("session-mode"), help: "always: ticks every minute of every day; exchange: only in NSE hours.")
     var sessionMode: SessionMode = .always
 

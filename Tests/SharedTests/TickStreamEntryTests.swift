@@ -26,6 +26,7 @@ struct TickStreamEntryTests {
             buy: [TickDepth.Level(price: price(152_340), quantity: 100, orders: 3), TickDepth.Level(price: price(152_335), quantity: 7, orders: 1)],
             sell: [TickDepth.Level(price: price(152_350), quantity: 40, orders: 2)]
         )
+        entry.broker = "kite"
         return entry
     }
 
@@ -36,7 +37,7 @@ struct TickStreamEntryTests {
         #expect(fields.map { "\($0.0) \($0.1)" }.joined(separator: " ") == """
             tk 408065 m full lp 1523.45 rt 1732262400123 ltq 12 atp 1519.80 v 120034 tbq 5100 tsq 4800 o 1510.00 \
             h 1530.00 l 1505.10 c 1508.00 ltt 1732262399 oi 0 oih 0 oil 0 ets 1732262400 \
-            d {"b":[[1523.40,100,3],[1523.35,7,1]],"s":[[1523.50,40,2]]}
+            d {"b":[[1523.40,100,3],[1523.35,7,1]],"s":[[1523.50,40,2]]} br kite
             """)
         let decoded = try TickStreamEntry(fields: Dictionary(uniqueKeysWithValues: fields))
         #expect(decoded == entry)

@@ -293,20 +293,6 @@ struct FeedTests {
         #expect(try dev.accounts[0].loadCredentials() == FeedConfiguration.simulatorCredentials)
         #expect(throws: (any Error).self) { try FeedConfiguration(source: try ConfigSourceFixture.make(["ENVIRONMENT": "production"])) }
     }
-
-    @Test("resubscribe requests: subscribe everything, then modes grouped and batched")
-    func resubscribeBatches() {
-        var desired: [UInt32: KiteMode] = [:]
-        for token in UInt32(1)...1200 { desired[token] = token % 3 == 0 ? .full : (token % 3 == 1 ? .ltp : .quote) }
-        let requests = FeedConnection.resubscribeRequests(desired, batchSize: 500)
-        let subscribes = requests.compactMap { if case let .subscribe(t) = $0 { t } else { nil } }
-        #expect(subscribes.map(\.count) == [500, 500, 200])
-        let modes = requests.compactMap { if case let .mode(m, t) = $0 { (m, t.count) } else { nil } }
-        #expect(modes.map(\.0) == [.ltp, .quote, .full])
-        #expect(modes.map(\.1) == [400, 400, 400])
-        if case .subscribe = requests.first {} else { Issue.record("subscribe must come first") }
-        #expect(FeedConnection.url("ws://h:1", BrokerCredentials(apiKey: "k", accessToken: "a+b")) == "ws://h:1/?api_key=k&access_token=a%2Bb")
-    }
 }
 
 enum ConfigSourceFixture {

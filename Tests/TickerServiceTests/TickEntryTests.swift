@@ -24,7 +24,7 @@ struct TickEntryTests {
     func fieldsPerMode() {
         let token = KiteSegment.token(exchangeToken: 2885, segment: .nse)
         let ltp = TickStreamEntry(KiteTick(instrumentToken: token, mode: .ltp, lastPrice: 100_050), receivedAtMillis: 1).fields()
-        #expect(ltp.map(\.0) == ["tk", "m", "lp", "rt"])
+        #expect(ltp.map(\.0) == ["tk", "m", "lp", "rt", "br"])
         #expect(ltp[2].1 == "1000.50")
         let depth = KiteDepth(
             buy: (0..<5).map { KiteDepthEntry(quantity: 10, price: 100_000 - Int32($0) * 5, orders: 2) },
@@ -58,13 +58,13 @@ struct TickEntryTests {
         let full = TickStreamEntry(tick, receivedAtMillis: 1_700_000_000_123).fields()
         #expect(full.map { "\($0.0)=\($0.1)" } == [
             "tk=738561", "m=full", "lp=1000.50", "rt=1700000000123", "ltq=3", "atp=999.90", "v=9", "tbq=4", "tsq=5", "o=990.00",
-            "h=1010.00", "l=985.00", "c=995.00", "ltt=1699999999", "oi=7", "oih=8", "oil=6", "ets=1700000000", #"d={"b":[[1000.00,10,2]],"s":[]}"#,
+            "h=1010.00", "l=985.00", "c=995.00", "ltt=1699999999", "oi=7", "oih=8", "oil=6", "ets=1700000000", #"d={"b":[[1000.00,10,2]],"s":[]}"#, "br=kite",
         ])
         var quote = tick
         quote.mode = .quote
-        #expect(TickStreamEntry(quote, receivedAtMillis: 1).fields().map(\.0) == ["tk", "m", "lp", "rt", "ltq", "atp", "v", "tbq", "tsq", "o", "h", "l", "c"])
+        #expect(TickStreamEntry(quote, receivedAtMillis: 1).fields().map(\.0) == ["tk", "m", "lp", "rt", "ltq", "atp", "v", "tbq", "tsq", "o", "h", "l", "c", "br"])
         let index = KiteTick(instrumentToken: 256_265, mode: .full, isIndex: true, lastPrice: 2_400_000, exchangeTimestamp: 5)
-        #expect(TickStreamEntry(index, receivedAtMillis: 1).fields().map(\.0) == ["tk", "m", "lp", "rt", "o", "h", "l", "c", "ch", "ets"])
+        #expect(TickStreamEntry(index, receivedAtMillis: 1).fields().map(\.0) == ["tk", "m", "lp", "rt", "o", "h", "l", "c", "ch", "ets", "br"])
     }
 
     @Test("a full buffer drops the oldest frame and counts its ticks")

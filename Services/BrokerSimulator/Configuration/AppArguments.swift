@@ -22,9 +22,16 @@ protocol AppArguments: Sendable {
     var credentials: String? { get }
     var maxConnectionsPerKey: Int { get }
     var maxInstrumentsPerConnection: Int { get }
+    /// Dhan: instruments per connection before the 804 disconnect.
+    var dhanMaxInstrumentsPerConnection: Int { get }
     var sessionMode: SessionMode { get }
     var logLevel: Logger.Level { get }
     var logFormat: LogFormat { get }
+}
+
+extension AppArguments {
+    /// Dhan's own limit unless a command line lowers it.
+    var dhanMaxInstrumentsPerConnection: Int { 5000 }
 }
 
 /// The validated form of ``AppArguments`` that the ticker and Dhan servers read.
@@ -56,6 +63,10 @@ struct TickerSettings: Sendable {
         tickInterval = .milliseconds(args.tickIntervalMilliseconds)
         maxConnectionsPerKey = args.maxConnectionsPerKey
         maxInstrumentsPerConnection = args.maxInstrumentsPerConnection
+        guard (1...Int(UInt16.max)).contains(args.dhanMaxInstrumentsPerConnection) else {
+            throw SimulatorConfigError(.invalid, "--dhan-max-instruments-per-connection must be within 1...65535")
+        }
+        dhanMaxInstrumentsPerConnection = args.dhanMaxInstrumentsPerConnection
         sessionMode = args.sessionMode
     }
 }

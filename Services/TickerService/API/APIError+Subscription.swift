@@ -8,7 +8,8 @@ extension APIError {
         let status: HTTPResponse.Status =
             switch error.code {
             case .unknownInstrument, .notSubscribed, .holderNotFound: .notFound
-            case .capacityExhausted: .conflict
+            case .capacityExhausted, .accountUnavailable, .unplaceable: .conflict
+            case .unknownAccount: .unprocessableContent
             default: .serviceUnavailable
             }
         self.init(status, APIError.Code(error.code.name), error.message)

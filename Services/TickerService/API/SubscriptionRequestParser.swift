@@ -7,7 +7,8 @@ import SharedJSON
 /// Reads `POST /subscriptions` bodies, with errors that name the field and the problem:
 /// - seed 003's single form `{"instrument_token": 13660418, "requested_mode": "FULL", "holder": "api"}`;
 /// - the batch form `{"instruments": [{"instrument_token": .., "requested_mode": ..}, ...], "holder": ..}`.
-/// `requested_mode` defaults to `FULL` (any case accepted); `holder` to `api`.
+/// `requested_mode` defaults to `FULL` (any case accepted); `holder` to `api`. An optional `account_id` (top level, or
+/// per instrument in a batch) pins instruments to one broker account when they are first placed.
 enum SubscriptionRequestParser {
     /// The most instruments one request may carry.
     static let maxBatch = 5_000
@@ -30,6 +31,7 @@ enum SubscriptionRequestParser {
             throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
         }
         let holder = try parseHolder(body["holder"])
+        let account = try accountID(body["account_id"], path: "")
         if body["instruments"] != nil, body["instrument_token"] != nil {
             throw APIError(
                 .unprocessableContent, "invalid_request",
@@ -50,11 +52,29 @@ enum SubscriptionRequestParser {
                 guard case .object(let entry) = raw else {
                     throw APIError(.unprocessableContent, "invalid_request", "instruments[\(index)] must be an object")
                 }
-                items.append(try item(entry, path: "instruments[\(index)]."))
+                var parsed = try item(entry, path: "instruments[\(index)].")
+                parsed.accountID = try accountID(entry["account_id"], path: "instruments[\(index)].") ?? account
+                items.append(parsed)
             }
             return Parsed(items: items, holder: holder, isBatch: true)
         }
-        return Parsed(items: [try item(body, path: "")], holder: holder, isBatch: false)
+        var single = try item(body, path: "")
+        single.accountID = account
+        return Parsed(items: [single], holder: holder, isBatch: false)
+    }
+
+    /// The longest `account_id` accepted, in characters (account ids are short names from `ACCOUNTS_FILE`).
+    static let maxAccountIDLength = 64
+
+    private static func accountID(_ raw: JSONValue?, path: String) throws(APIError) -> String? {
+        guard let raw, !raw.isNull else { return nil }
+        guard let text = raw.stringValue, !text.isEmpty, text.count <= maxAccountIDLength else {
+            throw APIError(
+                .unprocessableContent, "invalid_account", "\(path)account_id must be a non-empty string of at most \(maxAccountIDLength) characters",
+                field: "\(path)account_id"
+            )
+        }
+        return text
     }
 
     /// Parses a token from a path or query parameter.

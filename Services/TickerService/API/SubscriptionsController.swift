@@ -120,7 +120,7 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
     static func outcome(_ error: SubscriptionError) -> String {
         switch error.code {
         case .capacityExhausted: "capacity_exhausted"
-        case .unknownInstrument, .notSubscribed, .holderNotFound: "client_error"
+        case .unknownInstrument, .notSubscribed, .holderNotFound, .accountUnavailable, .unknownAccount, .unplaceable: "client_error"
         default: "failed"
         }
     }

@@ -8,8 +8,17 @@ struct FeedConfiguration: Sendable {
     static let defaultWebSocketURL = "ws://127.0.0.1:8090"
     static let defaultRestURL = "http://127.0.0.1:8090"
 
+    /// Where new instruments go (`FEED_PLACEMENT`).
+    enum Placement: String, Sendable, CaseIterable {
+        /// The connection with the smallest share of its capacity in use, across every account of every broker.
+        case leastLoaded = "least_loaded"
+        /// The first account in file order with room (least loaded among its connections).
+        case ordered
+    }
+
     /// The accounts, in the order placement breaks ties.
     var accounts: [BrokerAccount]
+    var placement: Placement = .leastLoaded
     /// A connection that delivers nothing at all (Kite sends a 1-byte heartbeat every second when idle) for this long is reconnected.
     var staleAfter: Duration = .seconds(10)
     /// `/health` shows a streaming connection `stale` once it has been silent this long: two of Kite's 1 s idle
@@ -75,6 +84,13 @@ struct FeedConfiguration: Sendable {
         ticksStreamMaxLength = try source.int(.ticksStreamMaxLength, default: ticksStreamMaxLength, in: 1_000...100_000_000)
         ticksBufferFrames = try source.int(.ticksBufferFrames, default: ticksBufferFrames, in: 1...100_000)
         historyRequestsPerSecond = try source.int(.historyRequestsPerSecond, default: historyRequestsPerSecond, in: 1...100)
+        let placementText = source.string(.feedPlacement, default: Placement.leastLoaded.rawValue)
+        guard let placement = Placement(rawValue: placementText.lowercased()) else {
+            throw ConfigError(
+                .invalid, key: ConfigKey.feedPlacement.name, reason: "must be one of \(Placement.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        self.placement = placement
         guard staleAfter >= .milliseconds(500) else {
             throw ConfigError(.invalid, key: ConfigKey.feedStaleSeconds.name, reason: "must be at least 0.5 seconds")
         }
@@ -86,11 +102,12 @@ struct FeedConfiguration: Sendable {
     /// The keys this configuration reads (``TickerConfiguration/declaredKeys`` includes them).
     static let declaredKeys: [ConfigKey] = [
         .brokerWebSocketURL, .accountsFile, .kiteAPIKey, .kiteAccessToken, .feedStaleSeconds, .feedHandshakeTimeoutSeconds,
-        .feedReconnectBaseSeconds, .feedReconnectMaxSeconds, .ticksStreamMaxLength, .ticksBufferFrames, .historyRequestsPerSecond,
+        .feedReconnectBaseSeconds, .feedReconnectMaxSeconds, .ticksStreamMaxLength, .ticksBufferFrames, .historyRequestsPerSecond, .feedPlacement,
     ]
 
     /// For `print-config` and the startup log: account ids, limits and URLs, never a key or token.
     var accountsSummary: String {
-        accounts.map { "\($0.id)(\($0.maxConnections)x\($0.instrumentsPerConnection) \(Redaction.redactURLPassword($0.webSocketURL)))" }.joined(separator: ",")
+        accounts.map { "\($0.id)(\($0.broker.rawValue) \($0.maxConnections)x\($0.instrumentsPerConnection) \(Redaction.redactURLPassword($0.webSocketURL)))" }
+            .joined(separator: ",")
     }
 }

@@ -28,17 +28,23 @@ enum FeedConnectionPhase: String, Sendable {
     static let staleStateName = "stale"
 }
 
-/// One Kite ticker WebSocket of one account: a long-lived loop that keeps the socket open while it holds instruments,
+/// One ticker WebSocket of one account, of either broker: a long-lived loop that keeps the socket open while it holds instruments,
 /// reconnects with capped exponential backoff and jitter, resubscribes everything in its mode after every reconnect,
 /// and is reconnected by a staleness watchdog when it delivers nothing (not even heartbeats).
 ///
 /// The instruments it should stream (``desired``) change at any time through ``add(_:)`` and ``remove(_:)``; while the
 /// socket is open each change is sent at once as an incremental request, so no other instrument is disturbed.
+///
+/// Everything protocol-specific (the URL, the request messages, what a binary message is) comes from the account's
+/// ``FeedWire``: ``KiteFeedWire`` or ``DhanFeedWire``; placement, backoff, the watchdog, feed gaps and `/health` are
+/// the same for both.
 final class FeedConnection: Sendable {
     let account: BrokerAccount
     /// 1-based index within the account.
     let connectionID: Int
-    var capacity: Int { account.instrumentsPerConnection }
+    /// Instruments it may carry: the account's limit, or less once the broker refused more (Dhan's 804).
+    var capacity: Int { state.withLock { capacity(of: $0) } }
+    let wire: any FeedWire
 
     private let configuration: FeedConfiguration
     private let sink: TickSink
@@ -48,6 +54,7 @@ final class FeedConnection: Sendable {
     private let state = Mutex(State())
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    private let overflow = Mutex<(@Sendable ([FeedInstrument]) -> Void)?>(nil)
 
     private struct State {
         var desired: [UInt32: KiteMode] = [:]
@@ -55,7 +62,12 @@ final class FeedConnection: Sendable {
         var lastMessage: ContinuousClock.Instant?
         var lastMessageWall: Double?
         /// Requests for the open socket; nil while none is open (the next session resubscribes from ``desired``).
-        var live: AsyncStream<KiteRequest>.Continuation?
+        var live: AsyncStream<FeedRequestMessage>.Continuation?
+        /// Instruments the session's subscribe messages listed so far, and before the last one (Dhan's 804).
+        var subscribedSent = 0
+        var subscribedBeforeLast = 0
+        /// The most instruments the broker accepted on this connection, once it refused more.
+        var brokerLimit: Int?
         var end: SessionEnd?
         var receivedInSession = false
         var sessions = 0
@@ -72,6 +84,8 @@ final class FeedConnection: Sendable {
         case emptied, dropped, stale, handshakeTimeout, forbidden, rateLimited, failed(String), cancelled
         /// The upgrade was refused with this status (other than 401, 403 and 429), or an unknown one.
         case refused(Int?)
+        /// The broker sent its disconnect packet with this reason (Dhan: 804, 805, 806–809).
+        case brokerDisconnect(UInt16)
     }
 
     init(
@@ -84,6 +98,7 @@ final class FeedConnection: Sendable {
         self.sink = sink
         self.gaps = gaps
         self.httpClient = httpClient
+        self.wire = account.broker.wire(batchSize: configuration.requestBatchSize)
         var logger = logger
         logger[metadataKey: "account"] = "\(account.id)"
         logger[metadataKey: "connection"] = "\(connectionID)"
@@ -102,11 +117,16 @@ final class FeedConnection: Sendable {
         guard !items.isEmpty else { return }
         state.withLock { state in
             var fresh: [UInt32] = []
+            var freshItems: [FeedInstrument] = []
             var modes: [KiteMode: [UInt32]] = [:]
             for (token, mode) in items {
                 let old = state.desired.updateValue(mode, forKey: token)
-                if old == nil { fresh.append(token) }
-                if old != mode { modes[mode, default: []].append(token) }
+                if old == nil {
+                    fresh.append(token)
+                    freshItems.append(FeedInstrument(token: token, mode: mode))
+                } else if old != mode {
+                    modes[mode, default: []].append(token)
+                }
             }
             if state.outage.isOpen {
                 state.outage.include(fresh)
@@ -115,9 +135,10 @@ final class FeedConnection: Sendable {
                 state.outage.begin(.reconnect, since: outageSince ?? Self.nowMillis(), tokens: state.desired.keys)
             }
             guard let live = state.live else { return }
-            for batch in fresh.chunked(configuration.requestBatchSize) { live.yield(.subscribe(batch)) }
-            for mode in KiteMode.allCases {
-                for batch in (modes[mode] ?? []).chunked(configuration.requestBatchSize) { live.yield(.mode(mode, batch)) }
+            var changes: [FeedChange] = freshItems.isEmpty ? [] : [.subscribe(freshItems)]
+            for mode in KiteMode.allCases { if let tokens = modes[mode] { changes.append(.setMode(mode, tokens)) } }
+            for change in changes {
+                for message in wire.messages(for: change) { live.yield(message) }
             }
         }
         wake.yield(())
@@ -126,12 +147,14 @@ final class FeedConnection: Sendable {
     /// Removes instruments; an unsubscribe goes to the open socket. When none is left the socket is closed.
     func remove(_ tokens: [UInt32]) {
         let ended = state.withLock { state -> FeedGapTracker.Ended? in
-            var gone: [UInt32] = []
-            for token in tokens where state.desired.removeValue(forKey: token) != nil { gone.append(token) }
+            var gone: [FeedInstrument] = []
+            for token in tokens {
+                if let mode = state.desired.removeValue(forKey: token) { gone.append(FeedInstrument(token: token, mode: mode)) }
+            }
             // Nothing left to stream: an outage in progress ends here (its instruments were carried until now).
             let ended = state.desired.isEmpty ? state.outage.end(at: Self.nowMillis()) : nil
             guard let live = state.live, !gone.isEmpty else { return ended }
-            for batch in gone.chunked(configuration.requestBatchSize) { live.yield(.unsubscribe(batch)) }
+            for message in wire.messages(for: .unsubscribe(gone)) { live.yield(message) }
             if state.desired.isEmpty {
                 live.finish()
                 state.live = nil
@@ -155,13 +178,23 @@ final class FeedConnection: Sendable {
             let waiting = state.phase == .backoff || state.phase == .credentialsRejected
             return FeedConnectionStatus(
                 accountID: account.id, connectionID: connectionID, state: name, instruments: state.desired.count,
-                capacity: capacity, lastMessageAt: state.lastMessageWall,
+                capacity: capacity(of: state), broker: account.broker.rawValue, lastMessageAt: state.lastMessageWall,
                 lastMessageAgeMilliseconds: state.phase == .idle ? nil : silence.map { Int($0.wholeMilliseconds) },
                 reason: waiting ? state.waitReason : nil,
                 nextAttemptAt: waiting ? state.nextAttemptWall : nil,
                 nextAttemptInMilliseconds: waiting ? state.nextAttempt.map { max(0, Int(($0 - now).wholeMilliseconds)) } : nil
             )
         }
+    }
+
+    private func capacity(of state: State) -> Int {
+        state.brokerLimit.map { min($0, account.instrumentsPerConnection) } ?? account.instrumentsPerConnection
+    }
+
+    /// Where instruments go that the broker refused on this connection (Dhan's 804); ``FeedManager`` places them on
+    /// other connections.
+    func onOverflow(_ handler: @escaping @Sendable ([FeedInstrument]) -> Void) {
+        overflow.withLock { $0 = handler }
     }
 
     // MARK: Lifecycle
@@ -241,6 +274,34 @@ final class FeedConnection: Sendable {
                 if case let .failed(message) = end { metadata["error"] = "\(message)" }
                 if case let .refused(status) = end { metadata["error"] = "upgrade refused (HTTP \(status.map(String.init) ?? "unknown"))" }
                 logger.warning("broker connection ended; reconnecting", metadata: metadata)
+            case let .brokerDisconnect(code):
+                switch DhanDisconnectReason(code: code) {
+                case .credentials:
+                    rejected = credentials
+                    FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.forbidden)
+                    logger.error(
+                        "broker refused the credentials (disconnect \(code)); the account is not retried until its access token changes",
+                        metadata: ["code": "\(code)"]
+                    )
+                    setPhase(.credentialsRejected, waiting: "dhan_\(code)", for: configuration.forbiddenRecheckInterval)
+                    continue
+                case .tooManyConnections:
+                    attempt += 1
+                    delay = max(configuration.rateLimitedMinDelay, configuration.reconnectBackoff.delay(afterFailures: attempt))
+                    FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.tooManyConnections)
+                    logger.warning("broker has too many connections for the account (805); backing off", metadata: ["delay": "\(delay)", "attempt": "\(attempt)"])
+                case .tooManyInstruments:
+                    attempt = 1
+                    delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
+                    FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.instrumentLimit)
+                    shedExcess()
+                case .other:
+                    attempt += 1
+                    delay = configuration.reconnectBackoff.delay(afterFailures: attempt)
+                    FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.error)
+                    logger.warning("broker closed the connection; reconnecting", metadata: ["code": "\(code)", "delay": "\(delay)"])
+                }
+                waitReason = "dhan_\(code)"
             case .cancelled:
                 return
             }
@@ -261,15 +322,17 @@ final class FeedConnection: Sendable {
 
     /// One socket, from connect to close. Returns why it ended and whether anything was received.
     private func session(credentials: BrokerCredentials) async -> (SessionEnd, Bool) {
-        let url = Self.url(account.webSocketURL, credentials)
-        let (requests, continuation) = AsyncStream.makeStream(of: KiteRequest.self)
+        let url = wire.url(root: account.webSocketURL, credentials: credentials)
+        let (requests, continuation) = AsyncStream.makeStream(of: FeedRequestMessage.self)
         state.withLock {
             $0.end = nil
             $0.receivedInSession = false
+            $0.subscribedSent = 0
+            $0.subscribedBeforeLast = 0
         }
+        let wire = self.wire
         var wsLogger = logger
         wsLogger.logLevel = max(logger.logLevel, .notice)
-        let batch = configuration.requestBatchSize
         let maxSize = configuration.maxFrameSize
         let handshake = WebSocketHandshake()
         do {
@@ -280,17 +343,17 @@ final class FeedConnection: Sendable {
                 ) { inbound, outbound, _ in
                     guard handshake.opened() else { return }
                     let snapshot = self.open(continuation)
-                    for request in Self.resubscribeRequests(snapshot, batchSize: batch) {
-                        try await outbound.write(.text(request.jsonText()))
-                    }
+                    for message in wire.resubscribe(snapshot) { try await self.send(message, outbound) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for await request in requests { try await outbound.write(.text(request.jsonText())) }
+                            for await message in requests { try await self.send(message, outbound) }
                             // Cancelled (the reader failed first, e.g. a reset socket) is not emptied: the reader's end wins.
                             if !Task.isCancelled { self.finishSession(.emptied) }
                         }
                         group.addTask {
-                            for try await message in inbound.messages(maxSize: maxSize) { self.receive(message) }
+                            for try await message in inbound.messages(maxSize: maxSize) {
+                                guard self.receive(message) else { break }
+                            }
                             self.finishSession(.dropped)
                         }
                         group.addTask { try await self.watchdog() }
@@ -324,7 +387,7 @@ final class FeedConnection: Sendable {
     }
 
     /// The socket is open: route requests to it and return what to resubscribe.
-    private func open(_ continuation: AsyncStream<KiteRequest>.Continuation) -> [UInt32: KiteMode] {
+    private func open(_ continuation: AsyncStream<FeedRequestMessage>.Continuation) -> [UInt32: KiteMode] {
         let snapshot = state.withLock { state in
             state.phase = .streaming
             state.sessions += 1
@@ -346,7 +409,19 @@ final class FeedConnection: Sendable {
         state.withLock { if $0.end == nil { $0.end = end } }
     }
 
-    private func receive(_ message: WebSocketMessage) {
+    /// Writes one request, counting the instruments it subscribes.
+    private func send(_ message: FeedRequestMessage, _ outbound: WebSocketOutboundWriter) async throws {
+        if message.subscribes > 0 {
+            state.withLock {
+                $0.subscribedBeforeLast = $0.subscribedSent
+                $0.subscribedSent += message.subscribes
+            }
+        }
+        try await outbound.write(.text(message.text))
+    }
+
+    /// Handles one message; false when the broker said it is closing the session.
+    private func receive(_ message: WebSocketMessage) -> Bool {
         let now = Date().timeIntervalSince1970
         let ended = state.withLock { state -> FeedGapTracker.Ended? in
             state.lastMessage = .now
@@ -358,34 +433,40 @@ final class FeedConnection: Sendable {
         if let ended { recordGap(ended) }
         switch message {
         case let .binary(buffer):
-            if buffer.readableBytes <= 1 {
+            switch wire.inspect(binary: buffer) {
+            case .heartbeat:
                 FeedMetrics.heartbeat(account: account.id)
-            } else {
+            case .data:
                 FeedMetrics.frame(account: account.id)
-                sink.push(TickFrame(bytes: buffer, receivedAtMillis: Int64(now * 1000), accountID: account.id, connectionID: connectionID))
+                sink.push(
+                    TickFrame(bytes: buffer, receivedAtMillis: Int64(now * 1000), broker: account.broker, accountID: account.id, connectionID: connectionID)
+                )
+            case let .disconnect(code):
+                logger.warning("broker is closing the connection", metadata: ["code": "\(code)"])
+                finishSession(.brokerDisconnect(code))
+                return false
             }
         case let .text(text):
-            handleText(text)
+            wire.read(text: text, logger: logger)
         }
+        return true
     }
 
-    private func handleText(_ text: String) {
-        do {
-            switch try KiteTextMessage.decode(jsonText: text) {
-            case let .error(message):
-                FeedMetrics.textMessage(type: "error")
-                logger.error("broker error message", metadata: ["message": "\(message)"])
-            case let .message(message):
-                FeedMetrics.textMessage(type: "message")
-                logger.info("broker message", metadata: ["message": "\(message)"])
-            case .order:
-                FeedMetrics.textMessage(type: "order")
-                logger.debug("broker order update")
-            }
-        } catch {
-            FeedMetrics.textMessage(type: "unknown")
-            logger.warning("unreadable broker text message", metadata: ["error": "\(error)", "length": "\(text.utf8.count)"])
+    /// After Dhan's 804 (too many instruments): the broker's limit is at least what the messages before the refused
+    /// one subscribed. The connection keeps that many (in token order) and hands the rest to ``onOverflow(_:)``.
+    private func shedExcess() {
+        let shed = state.withLock { state -> [FeedInstrument] in
+            let limit = max(0, state.subscribedBeforeLast)
+            state.brokerLimit = limit
+            guard state.desired.count > limit else { return [] }
+            let excess = state.desired.keys.sorted().dropFirst(limit)
+            return excess.map { token in FeedInstrument(token: token, mode: state.desired.removeValue(forKey: token)!) }
         }
+        logger.error(
+            "broker refused more instruments on this connection (804); moving the excess to other connections",
+            metadata: ["limit": "\(capacity)", "moved": "\(shed.count)"]
+        )
+        if !shed.isEmpty, let handler = overflow.withLock({ $0 }) { handler(shed) }
     }
 
     /// Returns (ending the session) once nothing has arrived for `staleAfter`.
@@ -431,7 +512,7 @@ final class FeedConnection: Sendable {
         case .stale: reason = .stall
         case .dropped: reason = streamed ? .drop : .reconnect
         case .failed: reason = streamed ? .drop : .reconnect
-        case .handshakeTimeout, .forbidden, .rateLimited, .refused: reason = .reconnect
+        case .handshakeTimeout, .forbidden, .rateLimited, .refused, .brokerDisconnect: reason = .reconnect
         }
         state.withLock { state in
             guard !state.desired.isEmpty else { return }

@@ -6,6 +6,8 @@ struct FeedSubscription: Sendable, Hashable {
     var mode: KiteMode
     var preferredAccountID: String? = nil
     var preferredConnectionID: Int? = nil
+    /// Pinned: placed on this account or not at all (``FeedError/Code/accountUnavailable``).
+    var requiredAccountID: String? = nil
     /// Put back at startup (``SubscriptionManager/restore(_:chunkSize:)``): not streamed since the previous run stopped.
     var restored = false
 }
@@ -29,6 +31,12 @@ struct FeedError: Error, Sendable, CustomStringConvertible {
         static let noUsableAccount = Code("noUsableAccount")
         /// The feed is not running (shutting down or not started).
         static let notRunning = Code("notRunning")
+        /// The pinned account is full, cannot stream the instrument (no Dhan mapping) or its credentials were refused.
+        static let accountUnavailable = Code("accountUnavailable")
+        /// The pinned account is not configured.
+        static let unknownAccount = Code("unknownAccount")
+        /// No configured broker can stream the instrument (e.g. a Dhan-only deployment and no Dhan mapping).
+        static let unplaceable = Code("unplaceable")
         var description: String { name }
     }
 
@@ -46,6 +54,8 @@ struct FeedConnectionStatus: Sendable, Encodable {
     var state: String
     var instruments: Int
     var capacity: Int
+    /// The broker whose protocol the connection speaks: `kite` or `dhan`.
+    var broker: String = Broker.kite.rawValue
     /// Unix seconds of the last message (tick, heartbeat or text).
     var lastMessageAt: Double?
     /// Milliseconds since the last message (or since the socket opened, if nothing came yet); nil while idle or never opened.
@@ -62,7 +72,7 @@ struct FeedConnectionStatus: Sendable, Encodable {
     var isStreaming: Bool { state == FeedConnectionPhase.streaming.rawValue }
 
     enum CodingKeys: String, CodingKey {
-        case state, instruments, capacity, reason
+        case state, instruments, capacity, reason, broker
         case accountID = "account_id"
         case connectionID = "connection_id"
         case lastMessageAt = "last_message_at"

@@ -28,6 +28,10 @@ enum FeedMetrics {
         static let handshakeTimeout = "handshake_timeout"
         static let rateLimited = "rate_limited"
         static let forbidden = "forbidden"
+        /// Dhan 805: the client id has too many connections.
+        static let tooManyConnections = "too_many_connections"
+        /// Dhan 804: the connection carries more instruments than the broker allows.
+        static let instrumentLimit = "instrument_limit"
         static let error = "error"
     }
 

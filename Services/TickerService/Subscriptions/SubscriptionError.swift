@@ -10,6 +10,12 @@ struct SubscriptionError: Error, Sendable, CustomStringConvertible {
         static let holderNotFound = Code(name: "holder_not_found")
         /// The feed has no room for the new instruments.
         static let capacityExhausted = Code(name: "capacity_exhausted")
+        /// The pinned account is full, cannot carry the instrument, or its credentials were refused.
+        static let accountUnavailable = Code(name: "account_unavailable")
+        /// The pinned account is not configured.
+        static let unknownAccount = Code(name: "unknown_account")
+        /// No configured broker can stream the instrument (a Dhan-only deployment and no Dhan mapping).
+        static let unplaceable = Code(name: "unplaceable")
         /// The feed cannot stream at all (no usable account, not running).
         static let feedUnavailable = Code(name: "feed_unavailable")
         /// PostgreSQL failed; nothing was changed.

@@ -20,6 +20,8 @@ struct SubscriptionManager: Sendable {
     struct Item: Sendable, Hashable {
         var token: Int64
         var mode: SubscriptionMode
+        /// Pinned to this broker account when first placed (`account_id`), nil to let placement choose.
+        var accountID: String? = nil
     }
 
     /// What a subscribe call did.
@@ -54,7 +56,9 @@ struct SubscriptionManager: Sendable {
     func subscribe(_ items: [Item], holder: String) async throws(SubscriptionError) -> SubscribeResult {
         var wanted: [Int64: SubscriptionMode] = [:]
         var order: [Int64] = []
+        var pins: [Int64: String] = [:]
         for item in items {
+            if let account = item.accountID { pins[item.token] = account }
             if let existing = wanted[item.token] {
                 wanted[item.token] = max(existing, item.mode)
             } else {
@@ -90,7 +94,7 @@ struct SubscriptionManager: Sendable {
                     write.mode = effective
                     if effective != existing.mode { modeChanges.append((token, existing.mode, effective)) }
                 } else {
-                    toPlace.append(FeedSubscription(token: UInt32(truncatingIfNeeded: token), mode: mode.kiteMode))
+                    toPlace.append(FeedSubscription(token: UInt32(truncatingIfNeeded: token), mode: mode.kiteMode, requiredAccountID: pins[token]))
                 }
                 writes.append(write)
             }
@@ -300,8 +304,12 @@ struct SubscriptionManager: Sendable {
 
     /// Turns a feed refusal into the error the client sees, with the feed's occupancy for capacity problems.
     private func feedRefusal(_ error: FeedError, requested: Int) async -> SubscriptionError {
-        guard error.code == .capacityExhausted else {
-            return SubscriptionError(.feedUnavailable, "the broker feed cannot take subscriptions: \(error.message)")
+        switch error.code {
+        case .capacityExhausted: break
+        case .accountUnavailable: return SubscriptionError(.accountUnavailable, error.message)
+        case .unknownAccount: return SubscriptionError(.unknownAccount, error.message)
+        case .unplaceable: return SubscriptionError(.unplaceable, error.message)
+        default: return SubscriptionError(.feedUnavailable, "the broker feed cannot take subscriptions: \(error.message)")
         }
         let status = await feed.status()
         let accounts = Set(status.connections.map(\.accountID)).count

@@ -51,11 +51,18 @@ final class TickPublisher: Service, Sendable {
     var ticksPublished: Int { published.load(ordering: .relaxed) }
 
     func run() async throws {
-        var lastMode: [UInt32: KiteMode] = [:]
+        var memory = PublisherMemory()
         for await frame in sink.frames.cancelOnGracefulShutdown() {
-            await publish(frame, lastMode: &lastMode)
+            await publish(frame, memory: &memory)
         }
         if let episode = sink.endDropEpisode(force: true) { report(episode) }
+    }
+
+    /// What the publisher keeps between frames: each instrument's last mode (a downgrade clears the quote hash) and
+    /// what Dhan's previous-close and OI packets said.
+    struct PublisherMemory {
+        var lastMode: [UInt32: SubscriptionMode] = [:]
+        var dhan: [UInt32: DhanInstrumentMemo] = [:]
     }
 
     /// Logs a drop episode once and records its `buffer_overflow` gap: the instruments of the lost ticks, over the
@@ -72,29 +79,66 @@ final class TickPublisher: Service, Sendable {
         Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 
-    private func publish(_ frame: TickFrame, lastMode: inout [UInt32: KiteMode]) async {
-        let decoded = frame.bytes.withUnsafeReadableBytes { KiteTickerCodec.decodeFrame($0) }
-        if !decoded.errors.isEmpty {
-            FeedMetrics.decodeError(count: decoded.errors.count)
+    /// The stream entries of one frame, decoded in its broker's format; errors are counted and logged once per frame.
+    private func entries(of frame: TickFrame, memory: inout PublisherMemory) -> [(token: UInt32, entry: TickStreamEntry)] {
+        var out: [(token: UInt32, entry: TickStreamEntry)] = []
+        var errors: [String] = []
+        switch frame.broker {
+        case .kite:
+            let decoded = frame.bytes.withUnsafeReadableBytes { KiteTickerCodec.decodeFrame($0) }
+            errors = decoded.errors.map { "\($0)" }
+            out = decoded.ticks.map { ($0.instrumentToken, TickStreamEntry($0, receivedAtMillis: frame.receivedAtMillis)) }
+        case .dhan:
+            for result in frame.bytes.withUnsafeReadableBytes({ DhanFeedCodec.decode($0) }) {
+                switch result {
+                case let .failure(error):
+                    errors.append("\(error)")
+                case let .success(packet):
+                    guard let token = DhanInstrumentMap.kiteToken(for: packet.instrument) else {
+                        if case .marketStatus = packet { continue }
+                        errors.append("packet for unknown Dhan instrument \(packet.instrument.exchangeSegment)/\(packet.instrument.securityId)")
+                        continue
+                    }
+                    switch packet {
+                    case let .previousClose(_, price, _): memory.dhan[token, default: DhanInstrumentMemo()].previousClose = price
+                    case let .oi(_, oi): memory.dhan[token, default: DhanInstrumentMemo()].openInterest = oi
+                    default:
+                        if let entry = TickStreamEntry(dhan: packet, token: token, memo: memory.dhan[token] ?? DhanInstrumentMemo(), receivedAtMillis: frame.receivedAtMillis) {
+                            out.append((token, entry))
+                        }
+                    }
+                }
+            }
+        }
+        if !errors.isEmpty {
+            FeedMetrics.decodeError(count: errors.count)
             logger.warning(
                 "undecodable packets in a broker frame",
-                metadata: ["account": "\(frame.accountID)", "connection": "\(frame.connectionID)", "error": "\(decoded.errors[0])", "errors": "\(decoded.errors.count)"]
+                metadata: [
+                    "account": "\(frame.accountID)", "connection": "\(frame.connectionID)", "broker": "\(frame.broker.rawValue)", "error": "\(errors[0])",
+                    "errors": "\(errors.count)",
+                ]
             )
         }
-        guard !decoded.ticks.isEmpty else { return }
-        FeedMetrics.ticks(received: decoded.ticks.count)
+        return out
+    }
+
+    private func publish(_ frame: TickFrame, memory: inout PublisherMemory) async {
+        let ticks = entries(of: frame, memory: &memory)
+        guard !ticks.isEmpty else { return }
+        FeedMetrics.ticks(received: ticks.count)
         var commands: [[String]] = []
-        commands.reserveCapacity(decoded.ticks.count * 2)
+        commands.reserveCapacity(ticks.count * 2)
         let stream = channels.ticksStream
-        for tick in decoded.ticks {
-            let fields = TickStreamEntry(tick, receivedAtMillis: frame.receivedAtMillis).fields()
+        for (token, entry) in ticks {
+            let fields = entry.fields()
             commands.append(RedisClient.xaddArguments(stream, maxLength: maxLength, fields: fields))
-            let key = channels.latestQuoteKey(Int64(tick.instrumentToken))
+            let key = channels.latestQuoteKey(Int64(token))
             // A lower mode carries fewer fields: clear the ones it no longer updates so a snapshot is never half stale.
-            if let previous = lastMode[tick.instrumentToken], tick.mode < previous {
-                commands.append(["DEL", key])
+            if let mode = entry.mode {
+                if let previous = memory.lastMode[token], mode < previous { commands.append(["DEL", key]) }
+                memory.lastMode[token] = mode
             }
-            lastMode[tick.instrumentToken] = tick.mode
             var hset = ["HSET", key]
             hset.reserveCapacity(2 + fields.count * 2)
             for (field, value) in fields {
@@ -109,13 +153,13 @@ final class TickPublisher: Service, Sendable {
                 FeedMetrics.publishFailure()
                 logger.error("redis refused a tick command", metadata: ["reply": "\(error)"])
             }
-            published.add(decoded.ticks.count, ordering: .relaxed)
-            FeedMetrics.ticks(published: decoded.ticks.count)
+            published.add(ticks.count, ordering: .relaxed)
+            FeedMetrics.ticks(published: ticks.count)
             if let episode = sink.endDropEpisode() { report(episode) }
         } catch {
             FeedMetrics.publishFailure()
-            FeedMetrics.ticks(dropped: decoded.ticks.count, reason: "redis_error")
-            sink.recordDrop(frame, ticks: decoded.ticks.count, tokens: decoded.ticks.map(\.instrumentToken))
+            FeedMetrics.ticks(dropped: ticks.count, reason: "redis_error")
+            sink.recordDrop(frame, ticks: ticks.count, tokens: ticks.map(\.token))
             // One line per 100 failures: a Redis outage must not flood the log at tick rate.
             let count = failures.add(1, ordering: .relaxed).newValue
             if count % 100 == 1 {

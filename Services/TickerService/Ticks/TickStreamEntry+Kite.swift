@@ -12,6 +12,7 @@ extension TickStreamEntry {
         func price(_ raw: Int32) -> TickPrice { TickPrice(units: Int64(raw), decimalPlaces: places) }
         self.init(instrumentToken: Int64(tick.instrumentToken), mode: tick.mode.subscriptionMode, lastPrice: price(tick.lastPrice),
                   receivedAtMillis: receivedAtMillis)
+        broker = Broker.kite.rawValue
         guard tick.mode != .ltp else { return }
         open = price(tick.open)
         high = price(tick.high)

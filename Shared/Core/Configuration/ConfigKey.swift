@@ -89,6 +89,9 @@ extension ConfigKey {
     public static let kiteAccessToken = ConfigKey("KITE_ACCESS_TOKEN", isSecret: true)
     /// `FEED_STALE_SECONDS`: a connection that delivers nothing (not even a heartbeat) for this long is reconnected.
     public static let feedStaleSeconds = ConfigKey("FEED_STALE_SECONDS")
+    /// `FEED_PLACEMENT`: where a new instrument goes: `least_loaded` (default: the connection with the smallest share of
+    /// its capacity in use, across every account of every broker) or `ordered` (fill accounts in `ACCOUNTS_FILE` order).
+    public static let feedPlacement = ConfigKey("FEED_PLACEMENT")
     /// `FEED_HANDSHAKE_TIMEOUT_SECONDS`: a WebSocket upgrade the broker has not completed in this long is abandoned (default 10).
     public static let feedHandshakeTimeoutSeconds = ConfigKey("FEED_HANDSHAKE_TIMEOUT_SECONDS")
     /// `FEED_RECONNECT_BASE_SECONDS`: first reconnect delay; it doubles per failed attempt.

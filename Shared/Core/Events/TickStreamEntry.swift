@@ -49,6 +49,8 @@ public struct TickStreamEntry: Sendable, Hashable {
     public var exchangeTimestamp: Int64?
     /// Market depth (`d`).
     public var depth: TickDepth?
+    /// The broker the tick came from (`br`: `kite` or `dhan`); absent in entries written before Dhan streamed.
+    public var broker: String?
 
     /// Creates an entry; fields left nil are not written.
     /// - Parameters:
@@ -105,12 +107,14 @@ public struct TickStreamEntry: Sendable, Hashable {
         public static let exchangeTimestamp = "ets"
         /// `d`.
         public static let depth = "d"
+        /// `br`.
+        public static let broker = "br"
 
         /// Every field an entry may carry, in the order they are written (so a mode downgrade can clear the rest).
         public static let all = [
             instrumentToken, mode, lastPrice, receivedAtMillis, lastTradedQuantity, averageTradedPrice, volume,
             totalBuyQuantity, totalSellQuantity, open, high, low, close, change, lastTradeTime, openInterest,
-            openInterestDayHigh, openInterestDayLow, exchangeTimestamp, depth,
+            openInterestDayHigh, openInterestDayLow, exchangeTimestamp, depth, broker,
         ]
     }
 
@@ -136,7 +140,7 @@ extension TickStreamEntry {
     /// of one `XADD` and of the quote hash's `HSET`.
     public func fields() -> [(String, String)] {
         var out: [(String, String)] = []
-        out.reserveCapacity(depth == nil ? 18 : 20)
+        out.reserveCapacity(depth == nil ? 19 : 21)
         out.append((Field.instrumentToken, String(instrumentToken)))
         if let mode { out.append((Field.mode, mode.streamName)) }
         out.append((Field.lastPrice, lastPrice.description))
@@ -159,6 +163,7 @@ extension TickStreamEntry {
         put(Field.openInterestDayLow, openInterestDayLow)
         put(Field.exchangeTimestamp, exchangeTimestamp)
         if let depth { out.append((Field.depth, depth.json)) }
+        if let broker { out.append((Field.broker, broker)) }
         return out
     }
 }
@@ -212,8 +217,10 @@ extension TickStreamEntry {
         public static let exchangeTimestamp = FieldSet(rawValue: 1 << 16)
         /// Read ``TickStreamEntry/depth``.
         public static let depth = FieldSet(rawValue: 1 << 17)
+        /// Read ``TickStreamEntry/broker``.
+        public static let broker = FieldSet(rawValue: 1 << 18)
         /// Every optional field.
-        public static let all = FieldSet(rawValue: (1 << 18) - 1)
+        public static let all = FieldSet(rawValue: (1 << 19) - 1)
     }
 
     /// Decodes an entry. `tk` and `lp` are required; an optional field that is absent or empty is nil.
@@ -261,6 +268,7 @@ extension TickStreamEntry {
             guard let depth = TickDepth(json: text) else { throw Malformed(reason: "d is not a depth object") }
             self.depth = depth
         }
+        if decoding.contains(.broker), let text = fields[Field.broker], !text.isEmpty { broker = text }
     }
 }
 
