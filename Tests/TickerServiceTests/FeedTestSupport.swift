@@ -20,7 +20,7 @@ final class SimulatorProcess: Sendable {
     var httpURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts it and waits until `GET /health` answers.
-    init(tickIntervalMs: Int = 200, maxInstrumentsPerConnection: Int = 3000, sessionMode: String = "always") async throws {
+    init(tickIntervalMs: Int = 200, maxInstrumentsPerConnection: Int = 3000, sessionMode: String = "always", extraArguments: [String] = []) async throws {
         port = Ports.freeLoopbackPort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("feed-sim-\(port).log").path
         process = try ChildProcess(
@@ -28,7 +28,7 @@ final class SimulatorProcess: Sendable {
             arguments: [
                 "--port", String(port), "--tick-interval-ms", String(tickIntervalMs), "--max-instruments-per-connection",
                 String(maxInstrumentsPerConnection), "--session-mode", sessionMode, "--log-level", "warning",
-            ],
+            ] + extraArguments,
             outputPath: log
         )
         let url = httpURL
@@ -67,9 +67,9 @@ final class SimulatorProcess: Sendable {
         return answer.body
     }
 
-    /// What the simulator streams, merged over all its Kite connections: token → mode.
-    func subscribed() async throws -> [UInt32: String] {
-        let list = try JSONSerialization.jsonObject(with: Data(try await Self.get("\(httpURL)/admin/connections?feed=kite").body.utf8)) as? [String: Any]
+    /// What the simulator streams, merged over all its connections of one feed (`kite` or `dhan`): token → mode.
+    func subscribed(feed: String = "kite") async throws -> [UInt32: String] {
+        let list = try JSONSerialization.jsonObject(with: Data(try await Self.get("\(httpURL)/admin/connections?feed=\(feed)").body.utf8)) as? [String: Any]
         var result: [UInt32: String] = [:]
         for connection in list?["connections"] as? [[String: Any]] ?? [] {
             guard let id = connection["id"] as? Int else { continue }
@@ -85,9 +85,9 @@ final class SimulatorProcess: Sendable {
         return result
     }
 
-    /// Open Kite connections: (id, api_key, stalled).
-    func connections() async throws -> [(id: Int, apiKey: String, subscribed: Int)] {
-        let list = try JSONSerialization.jsonObject(with: Data(try await Self.get("\(httpURL)/admin/connections?feed=kite").body.utf8)) as? [String: Any]
+    /// Open connections of one feed (`kite` or `dhan`): (id, api_key or client id, instruments subscribed).
+    func connections(feed: String = "kite") async throws -> [(id: Int, apiKey: String, subscribed: Int)] {
+        let list = try JSONSerialization.jsonObject(with: Data(try await Self.get("\(httpURL)/admin/connections?feed=\(feed)").body.utf8)) as? [String: Any]
         return (list?["connections"] as? [[String: Any]] ?? []).map {
             ($0["id"] as? Int ?? -1, $0["api_key"] as? String ?? "", $0["subscribed_count"] as? Int ?? 0)
         }
@@ -121,6 +121,15 @@ func feedTestLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
     logger.logLevel = ProcessInfo.processInfo.environment["FEED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
+}
+
+/// A Dhan account on the simulator's `/dhan` feed (client id = one of the simulator's API keys).
+func testDhanAccount(_ simulator: SimulatorProcess, id: String = "dhan", clientID: String = "sim_api_key", accessToken: String = "sim_access_token",
+                     connections: Int = 5, perConnection: Int = 5000) -> BrokerAccount {
+    BrokerAccount(
+        id: id, broker: .dhan, webSocketURL: "\(simulator.wsURL)/dhan", restURL: simulator.httpURL, maxConnections: connections,
+        instrumentsPerConnection: perConnection, credentialSource: .fixed(BrokerCredentials(apiKey: clientID, accessToken: accessToken))
+    )
 }
 
 /// A simulator account with short timings for tests.

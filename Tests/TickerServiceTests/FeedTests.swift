@@ -38,7 +38,7 @@ struct FeedTests {
             #expect(fullEntry.fields["lp"]?.contains(".") == true)
             // The broker's first frame after a subscribe is in its default mode (quote), before the mode message lands.
             let ltpEntry = try #require(try await fixture.entries().last { $0.fields["tk"] == String(ltp) && $0.fields["m"] == "ltp" })
-            #expect(Set(ltpEntry.fields.keys) == ["tk", "m", "lp", "rt"])
+            #expect(Set(ltpEntry.fields.keys) == ["tk", "m", "lp", "rt", "br"])
             let snapshot = try await fixture.quote(full)
             #expect(snapshot["m"] == "full")
             #expect(snapshot["d"]?.hasPrefix("{\"b\":[[") == true)

@@ -122,10 +122,11 @@ struct DhanFeedServer: Sendable {
         }
     }
 
-    /// The Kite token of a Dhan instrument, nil when the universe has no such instrument.
+    /// The Kite token of a Dhan instrument (through ``DhanInstrumentMap``), nil when the universe has no such instrument.
     private func kiteToken(_ instrument: DhanInstrument) -> UInt32? {
-        guard let securityID = UInt32(instrument.securityId) else { return nil }
-        let token = KiteSegment.token(exchangeToken: securityID, segment: instrument.segment.kiteSegment)
+        guard let securityID = UInt32(instrument.securityId),
+              let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(instrument.segment, securityID))
+        else { return nil }
         return context.universe.instrument(token: token) != nil ? token : nil
     }
 
@@ -201,32 +202,10 @@ extension DhanFeedMode {
     }
 }
 
-extension DhanExchangeSegment {
-    /// Where a Dhan segment's instruments live in the Kite universe.
-    var kiteSegment: KiteSegment {
-        switch self {
-        case .idxI: .indices
-        case .nseEQ: .nse
-        case .nseFNO: .nfo
-        case .nseCurrency: .cds
-        case .bseEQ: .bse
-        case .mcxComm: .mcx
-        case .bseCurrency: .bcd
-        case .bseFNO: .bfo
-        }
-    }
-
-    init?(kiteSegment: KiteSegment) {
-        guard let match = Self.allCases.first(where: { $0.kiteSegment == kiteSegment }) else { return nil }
-        self = match
-    }
-}
-
 extension StreamEntry {
-    /// The Dhan address of this instrument.
+    /// The Dhan address of this instrument (``DhanInstrumentMap``), nil when Dhan cannot address it.
     var dhanID: DhanInstrumentID? {
-        guard let segment = KiteSegment(token: token), let dhanSegment = DhanExchangeSegment(kiteSegment: segment) else { return nil }
-        return DhanInstrumentID(dhanSegment, KiteSegment.exchangeToken(of: token))
+        try? DhanInstrumentMap.dhanInstrument(forKiteToken: token).get()
     }
 }
 

@@ -204,6 +204,8 @@ final class FeedConnection: Sendable {
         var wakeups = wakeStream.makeAsyncIterator()
         var attempt = 0
         var rejected: BrokerCredentials?
+        /// Why they were refused (`http_403`, `dhan_808`), shown while they stay the same.
+        var rejectedReason = "http_403"
         defer {
             setPhase(.idle)
             // Stopping (shutdown): an outage in progress ends now; the next run's restart gap covers the rest.
@@ -225,8 +227,8 @@ final class FeedConnection: Sendable {
                 continue
             }
             if let rejected, rejected == credentials {
-                // 403 before and the same credentials now: no attempt until they change (a daily token rotation).
-                setPhase(.credentialsRejected, waiting: "http_403", for: configuration.forbiddenRecheckInterval)
+                // Refused before and the same credentials now: no attempt until they change (a daily token rotation).
+                setPhase(.credentialsRejected, waiting: rejectedReason, for: configuration.forbiddenRecheckInterval)
                 guard await pause(configuration.forbiddenRecheckInterval) else { return }
                 continue
             }
@@ -244,6 +246,7 @@ final class FeedConnection: Sendable {
                 continue
             case .forbidden:
                 rejected = credentials
+                rejectedReason = "http_403"
                 FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.forbidden)
                 logger.error("broker refused the credentials (403); the account is not retried until its access token changes")
                 setPhase(.credentialsRejected, waiting: "http_403", for: configuration.forbiddenRecheckInterval)
@@ -278,6 +281,7 @@ final class FeedConnection: Sendable {
                 switch DhanDisconnectReason(code: code) {
                 case .credentials:
                     rejected = credentials
+                    rejectedReason = "dhan_\(code)"
                     FeedMetrics.reconnect(account: account.id, reason: FeedMetrics.Reason.forbidden)
                     logger.error(
                         "broker refused the credentials (disconnect \(code)); the account is not retried until its access token changes",
