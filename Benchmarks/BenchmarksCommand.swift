@@ -19,6 +19,7 @@ enum BenchmarkCatalog {
         PostgresBenchmark.self,
         SimulatorBenchmark.self,
         TickerBenchmark.self,
+        FeedBrokersBenchmark.self,
         BackfillBenchmark.self,
         BarsBenchmark.self,
         ListEncodingBenchmark.self,

@@ -15,4 +15,14 @@ enum SimulatorAccounts {
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+
+    /// Writes a file with one Dhan account (5 connections × 5,000 instruments) and returns the path; the caller removes
+    /// it. Its URLs come from `DHAN_WS_URL`/`DHAN_URL`, which the platform points at the simulator.
+    static func writeDhanFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-dhan-accounts-\(UUID().uuidString).json").path
+        try """
+        [{"id":"dhan","broker":"dhan","client_id":"sim_api_key","access_token":"sim_access_token"}]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
 }

@@ -101,6 +101,8 @@ public final class Platform: Sendable {
             "LOG_LEVEL": "info",
             "BROKER_URL": url(.simulator),
             "BROKER_WS_URL": "ws://127.0.0.1:\(port(.simulator))",
+            "DHAN_WS_URL": "ws://127.0.0.1:\(port(.simulator))/dhan",
+            "DHAN_URL": url(.simulator),
             "TICKER_URL": url(.ticker),
             "BACKFILL_SESSION": "always",
         ])

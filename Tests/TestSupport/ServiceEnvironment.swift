@@ -12,6 +12,8 @@ public enum ServiceEnvironment {
             "TICKER_URL": "http://127.0.0.1:\(closed)",
             "BROKER_URL": "http://127.0.0.1:\(closed)",
             "BROKER_WS_URL": "ws://127.0.0.1:\(closed)",
+            "DHAN_WS_URL": "ws://127.0.0.1:\(closed)/dhan",
+            "DHAN_URL": "http://127.0.0.1:\(closed)",
             // Empty: the single simulator account from KITE_API_KEY, never an accounts file from the developer's shell.
             "ACCOUNTS_FILE": "",
         ]

@@ -245,8 +245,12 @@ enum AccountsFile {
     }
 
     /// The accounts of a file, with defaults for the URLs the entries leave out: a Kite entry takes
-    /// `defaultWebSocketURL`/`defaultRestURL` (`BROKER_WS_URL`, `BROKER_URL`), a Dhan entry Dhan's production roots.
-    static func accounts(path: String, defaultWebSocketURL: String, defaultRestURL: String) throws(AccountConfigError) -> [BrokerAccount] {
+    /// `defaultWebSocketURL`/`defaultRestURL` (`BROKER_WS_URL`, `BROKER_URL`), a Dhan entry `dhanWebSocketURL`/
+    /// `dhanRestURL` (`DHAN_WS_URL`, `DHAN_URL`: Dhan's production roots unless set).
+    static func accounts(
+        path: String, defaultWebSocketURL: String, defaultRestURL: String, dhanWebSocketURL: String = Broker.dhan.defaultWebSocketURL,
+        dhanRestURL: String = Broker.dhan.defaultRestURL
+    ) throws(AccountConfigError) -> [BrokerAccount] {
         let entries = try load(path: path)
         var accounts: [BrokerAccount] = []
         for entry in entries {
@@ -257,8 +261,8 @@ enum AccountsFile {
                 BrokerAccount(
                     id: entry.id,
                     broker: broker,
-                    webSocketURL: entry.ws_url ?? (broker == .kite ? defaultWebSocketURL : broker.defaultWebSocketURL),
-                    restURL: entry.rest_url ?? (broker == .kite ? defaultRestURL : broker.defaultRestURL),
+                    webSocketURL: entry.ws_url ?? (broker == .kite ? defaultWebSocketURL : dhanWebSocketURL),
+                    restURL: entry.rest_url ?? (broker == .kite ? defaultRestURL : dhanRestURL),
                     maxConnections: entry.max_connections ?? broker.maxConnections,
                     instrumentsPerConnection: entry.instruments_per_connection ?? broker.instrumentsPerConnection,
                     credentialSource: .accountsFile(path: path)

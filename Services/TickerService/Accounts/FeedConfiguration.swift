@@ -59,7 +59,11 @@ struct FeedConfiguration: Sendable {
         let restURL = source.string(.brokerURL, default: Self.defaultRestURL)
         if let path = source.raw(.accountsFile), !path.isEmpty {
             do {
-                accounts = try AccountsFile.accounts(path: path, defaultWebSocketURL: webSocketURL, defaultRestURL: restURL)
+                accounts = try AccountsFile.accounts(
+                    path: path, defaultWebSocketURL: webSocketURL, defaultRestURL: restURL,
+                    dhanWebSocketURL: source.string(.dhanWebSocketURL, default: Broker.dhan.defaultWebSocketURL),
+                    dhanRestURL: source.string(.dhanURL, default: Broker.dhan.defaultRestURL)
+                )
             } catch {
                 throw ConfigError(.invalid, key: ConfigKey.accountsFile.name, reason: error.message)
             }
@@ -103,6 +107,7 @@ struct FeedConfiguration: Sendable {
     static let declaredKeys: [ConfigKey] = [
         .brokerWebSocketURL, .accountsFile, .kiteAPIKey, .kiteAccessToken, .feedStaleSeconds, .feedHandshakeTimeoutSeconds,
         .feedReconnectBaseSeconds, .feedReconnectMaxSeconds, .ticksStreamMaxLength, .ticksBufferFrames, .historyRequestsPerSecond, .feedPlacement,
+        .dhanWebSocketURL, .dhanURL,
     ]
 
     /// For `print-config` and the startup log: account ids, limits and URLs, never a key or token.

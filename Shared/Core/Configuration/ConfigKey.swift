@@ -89,6 +89,11 @@ extension ConfigKey {
     public static let kiteAccessToken = ConfigKey("KITE_ACCESS_TOKEN", isSecret: true)
     /// `FEED_STALE_SECONDS`: a connection that delivers nothing (not even a heartbeat) for this long is reconnected.
     public static let feedStaleSeconds = ConfigKey("FEED_STALE_SECONDS")
+    /// `DHAN_WS_URL`: the Dhan feed root for `ACCOUNTS_FILE` entries with `"broker":"dhan"` and no `ws_url`
+    /// (default `wss://api-feed.dhan.co`; the simulator serves it at `ws://127.0.0.1:8090/dhan`).
+    public static let dhanWebSocketURL = ConfigKey("DHAN_WS_URL", isURLWithCredentials: true)
+    /// `DHAN_URL`: the Dhan REST root for Dhan entries with no `rest_url` (default `https://api.dhan.co`).
+    public static let dhanURL = ConfigKey("DHAN_URL", isURLWithCredentials: true)
     /// `FEED_PLACEMENT`: where a new instrument goes: `least_loaded` (default: the connection with the smallest share of
     /// its capacity in use, across every account of every broker) or `ordered` (fill accounts in `ACCOUNTS_FILE` order).
     public static let feedPlacement = ConfigKey("FEED_PLACEMENT")
