@@ -104,7 +104,20 @@ TICKER_URL=$TICKER_URL
 BACKEND_URL=$BACKEND_URL
 BROKER_URL=$BROKER_URL
 BROKER_WS_URL=ws://127.0.0.1:$BROKER_PORT
+DHAN_WS_URL=ws://127.0.0.1:$BROKER_PORT/dhan
+DHAN_URL=$BROKER_URL
+ACCOUNTS_FILE=${ACCOUNTS_FILE:-$STATE/accounts.json}
 ENV
+}
+
+# The local broker accounts: one Kite account and one Dhan account, both on the simulator (its URLs come from
+# BROKER_WS_URL/BROKER_URL and DHAN_WS_URL/DHAN_URL). Set ACCOUNTS_FILE to use another file.
+write_accounts() {
+    [ -n "${ACCOUNTS_FILE:-}" ] && return
+    cat >"$STATE/accounts.json" <<'JSON'
+[{"id":"kite","broker":"kite","api_key":"sim_api_key","access_token":"sim_access_token"},
+ {"id":"dhan","broker":"dhan","client_id":"sim_api_key_2","access_token":"sim_access_token_2"}]
+JSON
 }
 
 start_process() {  # start_process NAME PORT BINARY ARGS...
@@ -163,6 +176,7 @@ start() {
     start_redis
     start_postgres
     write_env
+    write_accounts
     (
         set -a; . <(service_env); set +a
         "$BIN_DIR/TickerService" migrate >>"$LOGS/migrate.log" 2>&1
