@@ -14,12 +14,7 @@ struct DhanFeedWire: FeedWire {
     var broker: Broker { .dhan }
 
     func url(root: String, credentials: BrokerCredentials) -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        let client = credentials.apiKey.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.apiKey
-        let token = credentials.accessToken.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.accessToken
-        var base = root
-        if !base.contains("?"), let schemeEnd = base.range(of: "://"), !base[schemeEnd.upperBound...].contains("/") { base += "/" }
-        return base + (base.contains("?") ? "&" : "?") + "version=2&token=\(token)&clientId=\(client)&authType=2"
+        url(root, query: [("version", "2"), ("token", credentials.accessToken), ("clientId", credentials.apiKey), ("authType", "2")])
     }
 
     func resubscribe(_ desired: [UInt32: KiteMode]) -> [FeedRequestMessage] {

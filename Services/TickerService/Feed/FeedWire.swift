@@ -67,6 +67,18 @@ extension Broker {
     }
 }
 
+extension FeedWire {
+    /// `root` with `query` appended, each value percent-encoded (`root` gets a `/` path when it has none, as Kite's
+    /// examples write it; a root that already has a query gets `&`).
+    func url(_ root: String, query: [(String, String)]) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let encoded = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
+        var base = root
+        if !base.contains("?"), let schemeEnd = base.range(of: "://"), !base[schemeEnd.upperBound...].contains("/") { base += "/" }
+        return base + (base.contains("?") ? "&" : "?") + encoded.joined(separator: "&")
+    }
+}
+
 extension FeedConnection {
     /// Error text with the secrets removed (errors may echo the URL).
     static func redacted(_ text: String, _ credentials: BrokerCredentials) -> String {

@@ -12,12 +12,7 @@ struct KiteFeedWire: FeedWire {
     var broker: Broker { .kite }
 
     func url(root: String, credentials: BrokerCredentials) -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        let key = credentials.apiKey.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.apiKey
-        let token = credentials.accessToken.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.accessToken
-        var base = root
-        if !base.contains("?"), let schemeEnd = base.range(of: "://"), !base[schemeEnd.upperBound...].contains("/") { base += "/" }
-        return base + (base.contains("?") ? "&" : "?") + "api_key=\(key)&access_token=\(token)"
+        url(root, query: [("api_key", credentials.apiKey), ("access_token", credentials.accessToken)])
     }
 
     /// Subscribe every token, then set every mode, batched.
