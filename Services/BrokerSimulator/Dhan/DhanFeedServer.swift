@@ -8,8 +8,10 @@ import NIOCore
 /// Dhan's v2 market feed (`wss://api-feed.dhan.co?version=2&token=..&clientId=..&authType=2`) at `/dhan`, over the same
 /// simulated market as the Kite ticker.
 ///
-/// Instruments are addressed as Dhan does, by exchange segment name and `SecurityId`; here a `SecurityId` is the
-/// instrument's Kite `exchange_token` (so `NSE_EQ`/`2885` is Kite token `2885 << 8 | 1`). As on Dhan, failures after
+/// Instruments are addressed as Dhan does, by exchange segment name and `SecurityId`, resolved through
+/// ``DhanInstrumentMap``: an exchange-traded `SecurityId` is the instrument's Kite `exchange_token` (so `NSE_EQ`/`2885` is
+/// Kite token `2885 << 8 | 1`), an index has Dhan's own `IDX_I` id (NIFTY 50 is 13). A subscribe or unsubscribe message
+/// with more than 100 instruments gets the disconnect packet with code 804 (see ``refuseOversizedMessage(_:outbound:logger:)``). As on Dhan, failures after
 /// the upgrade are reported with a disconnect packet (code 50) carrying Dhan's reason code, then the socket closes;
 /// every packet goes out as its own binary message, little-endian, as `dhanhq`'s `marketfeed` reads them.
 struct DhanFeedServer: Sendable {
@@ -99,6 +101,14 @@ struct DhanFeedServer: Sendable {
                         logger.debug("Ignoring malformed Dhan request", metadata: [LogKey.error: "\(error)"])
                         continue
                     }
+                    if case .subscribe(_, let list) = request, list.count > DhanRequest.maxInstrumentsPerMessage {
+                        try await refuseOversizedMessage(list.count, outbound: outbound, logger: logger)
+                        break reading
+                    }
+                    if case .unsubscribe(_, let list) = request, list.count > DhanRequest.maxInstrumentsPerMessage {
+                        try await refuseOversizedMessage(list.count, outbound: outbound, logger: logger)
+                        break reading
+                    }
                     switch request {
                     case .disconnect:
                         break reading
@@ -122,11 +132,21 @@ struct DhanFeedServer: Sendable {
         }
     }
 
-    /// The Kite token of a Dhan instrument, nil when the universe has no such instrument.
+    /// The Kite token of a Dhan instrument (through ``DhanInstrumentMap``), nil when the universe has no such instrument.
     private func kiteToken(_ instrument: DhanInstrument) -> UInt32? {
-        guard let securityID = UInt32(instrument.securityId) else { return nil }
-        let token = KiteSegment.token(exchangeToken: securityID, segment: instrument.segment.kiteSegment)
+        guard let securityID = UInt32(instrument.securityId),
+              let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(instrument.segment, securityID))
+        else { return nil }
         return context.universe.instrument(token: token) != nil ? token : nil
+    }
+
+    /// Dhan allows at most 100 instruments per JSON message and does not document what it does with more. The simulator
+    /// answers as it does to other instrument limits: the disconnect packet with 804 ("requested number of instruments
+    /// exceeds limit"), then the close; nothing of the message is applied.
+    private func refuseOversizedMessage(_ count: Int, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        metrics.rejected(reason: "instruments_per_message")
+        logger.info("Dhan message lists more than 100 instruments; disconnecting", metadata: [LogKey.reason: "804", "instruments": "\(count)"])
+        try await outbound.write(.binary(Self.disconnectPacket(.instrumentLimitExceeded)))
     }
 
     private func sendPackets(
@@ -201,32 +221,10 @@ extension DhanFeedMode {
     }
 }
 
-extension DhanExchangeSegment {
-    /// Where a Dhan segment's instruments live in the Kite universe.
-    var kiteSegment: KiteSegment {
-        switch self {
-        case .idxI: .indices
-        case .nseEQ: .nse
-        case .nseFNO: .nfo
-        case .nseCurrency: .cds
-        case .bseEQ: .bse
-        case .mcxComm: .mcx
-        case .bseCurrency: .bcd
-        case .bseFNO: .bfo
-        }
-    }
-
-    init?(kiteSegment: KiteSegment) {
-        guard let match = Self.allCases.first(where: { $0.kiteSegment == kiteSegment }) else { return nil }
-        self = match
-    }
-}
-
 extension StreamEntry {
-    /// The Dhan address of this instrument.
+    /// The Dhan address of this instrument, from the one mapping table (an index carries Dhan's `IDX_I` id, NIFTY 13).
     var dhanID: DhanInstrumentID? {
-        guard let segment = KiteSegment(token: token), let dhanSegment = DhanExchangeSegment(kiteSegment: segment) else { return nil }
-        return DhanInstrumentID(dhanSegment, KiteSegment.exchangeToken(of: token))
+        try? DhanInstrumentMap.dhanInstrument(forKiteToken: token).get()
     }
 }
 
