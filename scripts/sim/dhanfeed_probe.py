@@ -14,11 +14,10 @@ Used by Tests/BrokerSimulatorTests/DhanHQInteropTests.swift; also handy by hand:
     .venv/bin/python3 scripts/sim/dhanfeed_probe.py --url ws://127.0.0.1:8090/dhan --instruments 0:13:15,1:2885:17
 """
 import argparse
-import json
-import os
-import sys
 import threading
 import time
+
+from probe_output import print_and_exit
 
 from dhanhq import DhanContext
 from dhanhq import marketfeed
@@ -68,12 +67,7 @@ def main():
     feed.start()
     if connected.wait(args.connect_timeout):
         time.sleep(args.seconds)
-    with lock:
-        json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
-    # The feed's loop thread does not stop on its own; the probe's work is done.
-    os._exit(0 if result["connected"] else 2)
+    print_and_exit(result, lock)
 
 
 if __name__ == "__main__":
