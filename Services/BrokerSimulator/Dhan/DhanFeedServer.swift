@@ -101,12 +101,8 @@ struct DhanFeedServer: Sendable {
                         logger.debug("Ignoring malformed Dhan request", metadata: [LogKey.error: "\(error)"])
                         continue
                     }
-                    if case .subscribe(_, let list) = request, list.count > DhanRequest.maxInstrumentsPerMessage {
-                        try await refuseOversizedMessage(list.count, outbound: outbound, logger: logger)
-                        break reading
-                    }
-                    if case .unsubscribe(_, let list) = request, list.count > DhanRequest.maxInstrumentsPerMessage {
-                        try await refuseOversizedMessage(list.count, outbound: outbound, logger: logger)
+                    if let count = request.instrumentCount, count > DhanRequest.maxInstrumentsPerMessage {
+                        try await refuseOversizedMessage(count, outbound: outbound, logger: logger)
                         break reading
                     }
                     switch request {
@@ -217,6 +213,16 @@ extension DhanFeedMode {
         case .ticker: .ltp
         case .quote: .quote
         case .full: .full
+        }
+    }
+}
+
+extension DhanRequest {
+    /// How many instruments a subscribe or unsubscribe message lists; nil for a disconnect.
+    var instrumentCount: Int? {
+        switch self {
+        case .subscribe(_, let list), .unsubscribe(_, let list): list.count
+        case .disconnect: nil
         }
     }
 }

@@ -49,12 +49,11 @@ struct DhanChartsController<Context: RequestContext>: Sendable {
             throw DhanAPIError.input(error.message)
         }
         guard let securityID = UInt32(chart.securityId) else { throw DhanAPIError.input("securityId must be a number, got '\(chart.securityId)'") }
-        guard let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(chart.exchangeSegment, securityID)), let instrument = universe.instrument(token: token)
+        guard let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(chart.exchangeSegment, securityID)),
+              let expected = universe.dhanChartInstrument(token: token)
         else {
             throw DhanAPIError.data("no data for securityId \(chart.securityId) in \(chart.exchangeSegment.name)")
         }
-        let underlyingIsIndex = universe.underlyingToken(of: token).flatMap { KiteSegment(token: $0) } == .indices
-        let expected = DhanInstrumentMap.chartInstrument(forKiteToken: token, instrumentType: instrument.instrumentType, underlyingIsIndex: underlyingIsIndex)
         guard chart.instrument == expected else {
             throw DhanAPIError.input("instrument \(chart.instrument) does not match securityId \(chart.securityId) (\(expected))")
         }

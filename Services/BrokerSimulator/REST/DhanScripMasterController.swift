@@ -15,9 +15,13 @@ struct DhanScripMasterController<Context: RequestContext>: Sendable {
         ]
     }
 
-    /// The file's `SEM_SEGMENT` letter of each Dhan segment (the exchange comes from the Kite row: an index is `NSE` or `BSE`).
-    static var segmentLetters: [DhanExchangeSegment: String] {
-        [.idxI: "I", .nseEQ: "E", .bseEQ: "E", .nseFNO: "D", .bseFNO: "D", .nseCurrency: "C", .bseCurrency: "C", .mcxComm: "M"]
+    /// The file's `SEM_EXM_EXCH_ID` and `SEM_SEGMENT` of each Dhan segment; an index's exchange (`NSE` or `BSE`) is its
+    /// Kite row's.
+    static var segmentColumns: [DhanExchangeSegment: (exchange: String?, letter: String)] {
+        [
+            .idxI: (nil, "I"), .nseEQ: ("NSE", "E"), .bseEQ: ("BSE", "E"), .nseFNO: ("NSE", "D"), .bseFNO: ("BSE", "D"),
+            .nseCurrency: ("NSE", "C"), .bseCurrency: ("BSE", "C"), .mcxComm: ("MCX", "M"),
+        ]
     }
 
     let universe: InstrumentUniverse
@@ -42,11 +46,9 @@ struct DhanScripMasterController<Context: RequestContext>: Sendable {
     static func csv(_ universe: InstrumentUniverse) -> ByteBuffer {
         var lines = [header.joined(separator: ",")]
         for instrument in universe.instruments {
-            guard case .success(let id) = DhanInstrumentMap.dhanInstrument(forKiteToken: instrument.instrumentToken), let segment = id.segment else { continue }
-            let underlyingIsIndex = universe.underlyingToken(of: instrument.instrumentToken).flatMap { KiteSegment(token: $0) } == .indices
-            let chartInstrument = DhanInstrumentMap.chartInstrument(
-                forKiteToken: instrument.instrumentToken, instrumentType: instrument.instrumentType, underlyingIsIndex: underlyingIsIndex
-            )
+            guard case .success(let id) = DhanInstrumentMap.dhanInstrument(forKiteToken: instrument.instrumentToken), let segment = id.segment,
+                  let chartInstrument = universe.dhanChartInstrument(token: instrument.instrumentToken)
+            else { continue }
             lines.append(row(instrument, id: id, segment: segment, chartInstrument: chartInstrument).joined(separator: ","))
         }
         return ByteBuffer(string: lines.joined(separator: "\n") + "\n")
@@ -68,8 +70,8 @@ struct DhanScripMasterController<Context: RequestContext>: Sendable {
             expiryDate = "\(expiry.iso) 14:30:00"
         }
         return [
-            instrument.exchange == "BFO" ? "BSE" : instrument.exchange == "NFO" ? "NSE" : instrument.exchange,
-            segmentLetters[segment] ?? "",
+            segmentColumns[segment]?.exchange ?? instrument.exchange,
+            segmentColumns[segment]?.letter ?? "",
             String(id.securityId),
             chartInstrument,
             "0",

@@ -34,14 +34,21 @@ struct DhanHistoricalClient: Sendable {
         case .success(let mapped): id = mapped
         case .failure(let unmapped): throw HistoryError(code: .invalidRequest, message: "no Dhan history: \(unmapped.reason)")
         }
-        let segment = KiteSegment(token: token)
-        guard instrument != nil || segment == .indices || segment == .nse || segment == .bse else {
-            throw HistoryError(code: .invalidRequest, message: "instrument \(token) is not in the instrument registry yet; Dhan's charts API needs its instrument type")
+        let chartInstrument: String
+        if let instrument {
+            chartInstrument = DhanInstrumentMap.chartInstrument(
+                forKiteToken: token, instrumentType: instrument.instrumentType, underlyingIsIndex: IndexSpot.tokens[instrument.name] != nil
+            )
+        } else {
+            // Without the registry's row, only a segment whose every instrument has one Dhan type (indices, equities) is asked for.
+            let kinds = Set([("EQ", false), ("FUT", true), ("CE", false)].map {
+                DhanInstrumentMap.chartInstrument(forKiteToken: token, instrumentType: $0.0, underlyingIsIndex: $0.1)
+            })
+            guard kinds.count == 1, let only = kinds.first else {
+                throw HistoryError(code: .invalidRequest, message: "instrument \(token) is not in the instrument registry yet; Dhan's charts API needs its instrument type")
+            }
+            chartInstrument = only
         }
-        let chartInstrument = DhanInstrumentMap.chartInstrument(
-            forKiteToken: token, instrumentType: instrument?.instrumentType ?? "EQ",
-            underlyingIsIndex: instrument.map { IndexSpot.tokens[$0.name] != nil } ?? false
-        )
         return DhanChartRequest(
             securityId: String(id.securityId), exchangeSegment: id.segment ?? .nseEQ, instrument: chartInstrument, interval: dhanInterval,
             oi: includeOI, fromDate: DhanChartsJSON.formatDate(from), toDate: DhanChartsJSON.formatDate(to + 1)
