@@ -128,9 +128,11 @@ func buildRouter(_ components: SimulatorComponents, metricsRegistry: PrometheusC
     )
     router.addRoutes(
         DhanChartsController(
-            market: components.market, universe: components.universe, credentials: components.credentials,
-            rateLimiter: HistoricalRateLimiter(requestsPerSecond: DhanChartsController<SimulatorRequestContext>.requestsPerSecond),
-            faults: components.faults, counter: components.historicalRequests
+            source: HistoricalCandleSource(
+                market: components.market, universe: components.universe, credentials: components.credentials, faults: components.faults,
+                counter: components.historicalRequests
+            ),
+            rateLimiter: HistoricalRateLimiter(requestsPerSecond: DhanChartsController<SimulatorRequestContext>.requestsPerSecond)
         ).endpoints
     )
     router.addRoutes(DhanScripMasterController(universe: components.universe).endpoints)

@@ -16,9 +16,11 @@ struct DhanChartsAPITests {
         let router = Router()
         router.addRoutes(
             DhanChartsController(
-                market: MarketFixture.market, universe: MarketFixture.universe, credentials: .default,
-                rateLimiter: HistoricalRateLimiter(requestsPerSecond: 5, clock: { clock.now }), faults: faults, counter: counter,
-                now: { HistoricalAPITests.now }
+                source: HistoricalCandleSource(
+                    market: MarketFixture.market, universe: MarketFixture.universe, credentials: .default, faults: faults, counter: counter,
+                    now: { HistoricalAPITests.now }
+                ),
+                rateLimiter: HistoricalRateLimiter(requestsPerSecond: 5, clock: { clock.now })
             ).endpoints
         )
         router.addRoutes(DhanScripMasterController(universe: MarketFixture.universe).endpoints)

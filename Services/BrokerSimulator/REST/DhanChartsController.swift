@@ -14,15 +14,11 @@ struct DhanChartsController<Context: RequestContext>: Sendable {
     /// Dhan's Data APIs: 5 requests per second per client id.
     static var requestsPerSecond: Int { 5 }
 
-    let market: MarketModel
-    let universe: InstrumentUniverse
-    let credentials: SimulatorCredentials
+    /// The market, universe, credentials and faults the Kite API serves from too; served requests count in
+    /// `GET /admin/historical` as `by_broker.dhan`.
+    let source: HistoricalCandleSource
+    /// Dhan's limit, ``requestsPerSecond`` per client id: the Kite API's limiter with Dhan's budget.
     let rateLimiter: HistoricalRateLimiter
-    let faults: any HistoricalFaults
-    /// Served requests, for `GET /admin/historical` (`by_broker.dhan`).
-    let counter: HistoricalRequestCounter
-    /// "Now": candles after it are not returned and the one containing it is partial.
-    var now: @Sendable () -> Date = { Date() }
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -35,9 +31,9 @@ struct DhanChartsController<Context: RequestContext>: Sendable {
     func intraday(request: Request, context: Context) async throws -> Response {
         let clientID = request.headers[HTTPField.Name("client-id")!] ?? ""
         let accessToken = request.headers[HTTPField.Name("access-token")!] ?? ""
-        guard credentials.isValid(apiKey: clientID, accessToken: accessToken) else { throw DhanAPIError.invalidAuthentication }
+        guard source.credentials.isValid(apiKey: clientID, accessToken: accessToken) else { throw DhanAPIError.invalidAuthentication }
         guard rateLimiter.allow(apiKey: clientID) else { throw DhanAPIError.rateLimited }
-        if faults.consumeHistoricalFailure() {
+        if source.faults.consumeHistoricalFailure() {
             throw DhanAPIError(.internalServerError, "Internal_Server_Error", DhanAPIErrorBody.internalServerError, "Server was not able to process API request (injected fault).")
         }
         var request = request
@@ -50,7 +46,7 @@ struct DhanChartsController<Context: RequestContext>: Sendable {
         }
         guard let securityID = UInt32(chart.securityId) else { throw DhanAPIError.input("securityId must be a number, got '\(chart.securityId)'") }
         guard let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(chart.exchangeSegment, securityID)),
-              let expected = universe.dhanChartInstrument(token: token)
+              let expected = source.universe.dhanChartInstrument(token: token)
         else {
             throw DhanAPIError.data("no data for securityId \(chart.securityId) in \(chart.exchangeSegment.name)")
         }
@@ -63,11 +59,11 @@ struct DhanChartsController<Context: RequestContext>: Sendable {
         guard to - from <= Int64(DhanChartInterval.maxRangeDays) * 86_400 else {
             throw DhanAPIError.input("only \(DhanChartInterval.maxRangeDays) days of data can be polled at once")
         }
-        let candles = market.candles(
+        let candles = source.market.candles(
             token: token, minutes: chart.interval.rawValue, from: Date(timeIntervalSince1970: TimeInterval(from)),
-            to: Date(timeIntervalSince1970: TimeInterval(to - 1)), includeOI: chart.oi, asOf: now()
+            to: Date(timeIntervalSince1970: TimeInterval(to - 1)), includeOI: chart.oi, asOf: source.now()
         )
-        counter.served(token: token, api: .dhan)
+        source.counter.served(token: token, api: .dhan)
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: DhanChartsJSON.encode(candles, includeOI: chart.oi)))
