@@ -27,8 +27,8 @@ struct SimulatorComponents: Sendable {
     let dhan: DhanFeedServer
 }
 
-/// Builds the simulator: Kite ticker WebSocket at `/` and `/ws`, Dhan v2 feed at `/dhan`, REST (instruments,
-/// historical candles), `/health`, `/metrics` and the fault-control API under `/admin`.
+/// Builds the simulator: Kite ticker WebSocket at `/` and `/ws`, Dhan v2 feed at `/dhan`, REST (Kite's instruments and
+/// historical candles, Dhan's intraday candles and scrip master), `/health`, `/metrics` and the fault-control API under `/admin`.
 /// - Parameters:
 ///   - args: Command-line or test arguments.
 ///   - onServerRunning: Called with the listening channel (tests read the bound port from it).
@@ -126,6 +126,16 @@ func buildRouter(_ components: SimulatorComponents, metricsRegistry: PrometheusC
             counter: components.historicalRequests
         ).endpoints
     )
+    router.addRoutes(
+        DhanChartsController(
+            source: HistoricalCandleSource(
+                market: components.market, universe: components.universe, credentials: components.credentials, faults: components.faults,
+                counter: components.historicalRequests
+            ),
+            rateLimiter: HistoricalRateLimiter(requestsPerSecond: DhanChartsController<SimulatorRequestContext>.requestsPerSecond)
+        ).endpoints
+    )
+    router.addRoutes(DhanScripMasterController(universe: components.universe).endpoints)
     router.addRoutes(
         AdminController(registry: components.registry, faults: components.faults, historicalRequests: components.historicalRequests).endpoints,
         atPath: "/admin"

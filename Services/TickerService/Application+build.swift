@@ -77,6 +77,8 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     // The broker feed: the real sessions, or what a test gives.
     let feed: any FeedControlling
+    // /history asks where an instrument streams from (a Dhan account's instruments are fetched from Dhan).
+    var placedAccount: @Sendable (UInt32) -> String? = { _ in nil }
     if let given = overrides.feed {
         feed = given
     } else if let tickRedis {
@@ -93,6 +95,7 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         )
         services += [publisher, manager]
         feed = manager
+        placedAccount = { manager.placement(of: $0)?.accountID }
     } else {
         preconditionFailure("the tick connection exists whenever the real feed is built")
     }
@@ -138,7 +141,9 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         instruments: instruments,
         outbox: PostgresOutbox(postgres: postgres)
     )
-    let history = HistoricalClient(configuration: feedConfiguration, logger: Logger(label: "\(TickerConfiguration.serviceName).history"))
+    let history = HistoricalClient(
+        configuration: feedConfiguration, instruments: catalog, placedAccount: placedAccount, logger: Logger(label: "\(TickerConfiguration.serviceName).history")
+    )
     let router = buildRouter(
         health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: catalog,
         history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil

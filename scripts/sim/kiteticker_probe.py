@@ -15,10 +15,10 @@ Used by Tests/BrokerSimulatorTests/KiteTickerInterop*.swift; also handy by hand:
 """
 import argparse
 import datetime
-import json
-import sys
 import threading
 import time
+
+from probe_output import print_and_exit
 
 from kiteconnect import KiteTicker
 
@@ -91,13 +91,7 @@ def main():
     except Exception as error:  # the reactor may already be gone after a failed connect
         result["errors"].append({"code": -1, "reason": "close: %s" % error})
     finished.wait(5)
-    with lock:
-        json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
-    # Twisted's reactor thread does not stop on its own; the probe's work is done.
-    import os
-    os._exit(0 if result["connected"] else 2)
+    print_and_exit(result, lock)
 
 
 if __name__ == "__main__":

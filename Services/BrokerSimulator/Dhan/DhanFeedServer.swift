@@ -8,8 +8,10 @@ import NIOCore
 /// Dhan's v2 market feed (`wss://api-feed.dhan.co?version=2&token=..&clientId=..&authType=2`) at `/dhan`, over the same
 /// simulated market as the Kite ticker.
 ///
-/// Instruments are addressed as Dhan does, by exchange segment name and `SecurityId`; here a `SecurityId` is the
-/// instrument's Kite `exchange_token` (so `NSE_EQ`/`2885` is Kite token `2885 << 8 | 1`). As on Dhan, failures after
+/// Instruments are addressed as Dhan does, by exchange segment name and `SecurityId`, resolved through
+/// ``DhanInstrumentMap``: an exchange-traded `SecurityId` is the instrument's Kite `exchange_token` (so `NSE_EQ`/`2885` is
+/// Kite token `2885 << 8 | 1`), an index has Dhan's own `IDX_I` id (NIFTY 50 is 13). A subscribe or unsubscribe message
+/// with more than 100 instruments gets the disconnect packet with code 804 (see ``refuseOversizedMessage(_:outbound:logger:)``). As on Dhan, failures after
 /// the upgrade are reported with a disconnect packet (code 50) carrying Dhan's reason code, then the socket closes;
 /// every packet goes out as its own binary message, little-endian, as `dhanhq`'s `marketfeed` reads them.
 struct DhanFeedServer: Sendable {
@@ -99,6 +101,10 @@ struct DhanFeedServer: Sendable {
                         logger.debug("Ignoring malformed Dhan request", metadata: [LogKey.error: "\(error)"])
                         continue
                     }
+                    if let count = request.instrumentCount, count > DhanRequest.maxInstrumentsPerMessage {
+                        try await refuseOversizedMessage(count, outbound: outbound, logger: logger)
+                        break reading
+                    }
                     switch request {
                     case .disconnect:
                         break reading
@@ -128,6 +134,15 @@ struct DhanFeedServer: Sendable {
               let token = DhanInstrumentMap.kiteToken(for: DhanInstrumentID(instrument.segment, securityID))
         else { return nil }
         return context.universe.instrument(token: token) != nil ? token : nil
+    }
+
+    /// Dhan allows at most 100 instruments per JSON message and does not document what it does with more. The simulator
+    /// answers as it does to other instrument limits: the disconnect packet with 804 ("requested number of instruments
+    /// exceeds limit"), then the close; nothing of the message is applied.
+    private func refuseOversizedMessage(_ count: Int, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        metrics.rejected(reason: "instruments_per_message")
+        logger.info("Dhan message lists more than 100 instruments; disconnecting", metadata: [LogKey.reason: "804", "instruments": "\(count)"])
+        try await outbound.write(.binary(Self.disconnectPacket(.instrumentLimitExceeded)))
     }
 
     private func sendPackets(
@@ -202,8 +217,18 @@ extension DhanFeedMode {
     }
 }
 
+extension DhanRequest {
+    /// How many instruments a subscribe or unsubscribe message lists; nil for a disconnect.
+    var instrumentCount: Int? {
+        switch self {
+        case .subscribe(_, let list), .unsubscribe(_, let list): list.count
+        case .disconnect: nil
+        }
+    }
+}
+
 extension StreamEntry {
-    /// The Dhan address of this instrument (``DhanInstrumentMap``), nil when Dhan cannot address it.
+    /// The Dhan address of this instrument, from the one mapping table (an index carries Dhan's `IDX_I` id, NIFTY 13).
     var dhanID: DhanInstrumentID? {
         try? DhanInstrumentMap.dhanInstrument(forKiteToken: token).get()
     }

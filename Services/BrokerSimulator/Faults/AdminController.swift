@@ -57,14 +57,17 @@ struct AdminController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// `GET /admin/historical`: historical-candle requests served, in all and per instrument token (keys are tokens).
+    /// `GET /admin/historical`: historical-candle requests served, in all, per instrument token (keys are tokens) and per
+    /// broker API (`kite`, `dhan`; both always present).
     struct HistoricalCounts: ResponseEncodable {
         var total: Int
         var byToken: [String: Int]
+        var byBroker: [String: Int]
 
         enum CodingKeys: String, CodingKey {
             case total
             case byToken = "by_token"
+            case byBroker = "by_broker"
         }
     }
 
@@ -118,7 +121,10 @@ struct AdminController<Context: RequestContext>: Sendable {
 
     @Sendable func historicalCounts(_ request: Request, context: Context) async throws -> HistoricalCounts {
         let snapshot = historicalRequests.snapshot
-        return HistoricalCounts(total: snapshot.total, byToken: Dictionary(uniqueKeysWithValues: snapshot.byToken.map { (String($0.key), $0.value) }))
+        return HistoricalCounts(
+            total: snapshot.total, byToken: Dictionary(uniqueKeysWithValues: snapshot.byToken.map { (String($0.key), $0.value) }),
+            byBroker: Dictionary(uniqueKeysWithValues: HistoricalRequestCounter.API.allCases.map { ($0.rawValue, snapshot.byBroker[$0] ?? 0) })
+        )
     }
 
     @Sendable func drop(_ request: Request, context: Context) async throws -> AffectedConnections {

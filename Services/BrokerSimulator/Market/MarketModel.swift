@@ -93,6 +93,12 @@ final class MarketModel: Sendable {
     /// Kite candles whose start lies in [`from`, `to`] (for `day`: whose date does), oldest first, each aggregated from the
     /// same per-second prices the ticks use. Candles after `asOf` are left out and the one containing it is partial.
     func candles(token: UInt32, interval: CandleInterval, from: Date, to: Date, includeOI: Bool, asOf now: Date? = nil) -> [KiteCandle] {
+        candles(token: token, minutes: interval == .day ? nil : interval.minutes, from: from, to: to, includeOI: includeOI, asOf: now)
+    }
+
+    /// Candles of `minutes` minutes from each session's start (Dhan's 25-minute candles have no Kite interval), or day
+    /// candles when `minutes` is nil; the same minutes as the Kite intervals' candles, bucketed differently.
+    func candles(token: UInt32, minutes: Int?, from: Date, to: Date, includeOI: Bool, asOf now: Date? = nil) -> [KiteCandle] {
         guard let position = universe.position(of: token) else { return [] }
         let terms = universe.terms[position]
         let underlying = universe.underlyings[Int(terms.underlying)]
@@ -110,9 +116,9 @@ final class MarketModel: Sendable {
             defer { day += 1 }
             guard let window = TradingSessions.window(day: day, venue: underlying.venue, mode: sessionMode) else { continue }
             // The session minutes [firstMinute, endMinute) the wanted candles cover.
-            let bucketMinutes = interval == .day ? window.minuteCount : interval.minutes
+            let bucketMinutes = minutes ?? window.minuteCount
             var firstBucket: Int, lastBucket: Int
-            if interval == .day {
+            if minutes == nil {
                 firstBucket = 0
                 lastBucket = 0
                 if window.start > nowSecond { continue }
@@ -169,7 +175,7 @@ final class MarketModel: Sendable {
                     candle.oi = oi
                     current = candle
                 } else {
-                    let timestamp = interval == .day ? ISTClock.midnight(ofDay: day) : window.start + Int64(bucket * bucketMinutes) * 60
+                    let timestamp = minutes == nil ? ISTClock.midnight(ofDay: day) : window.start + Int64(bucket * bucketMinutes) * 60
                     current = KiteCandle(timestamp: timestamp, open: open, high: high, low: low, close: close, volume: volume, oi: oi)
                 }
                 minute += 1

@@ -7,27 +7,16 @@ import Hummingbird
 /// Checks run in Kite's order: credentials (403 TokenException), rate limit (429 NetworkException), injected fault
 /// (500 GeneralException), parameters (400 InputException).
 struct HistoricalController<Context: RequestContext>: Sendable {
-    let market: MarketModel
-    let universe: InstrumentUniverse
-    let credentials: SimulatorCredentials
+    let source: HistoricalCandleSource
+    /// Kite's limit: 3 requests per second per API key.
     let rateLimiter: HistoricalRateLimiter
-    let faults: any HistoricalFaults
-    /// Served requests, for `GET /admin/historical`.
-    let counter: HistoricalRequestCounter
-    /// "Now": candles after it are not returned and the one containing it is partial.
-    let now: @Sendable () -> Date
 
     init(
         market: MarketModel, universe: InstrumentUniverse, credentials: SimulatorCredentials, rateLimiter: HistoricalRateLimiter,
         faults: any HistoricalFaults, counter: HistoricalRequestCounter = HistoricalRequestCounter(), now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.counter = counter
-        self.market = market
-        self.universe = universe
-        self.credentials = credentials
+        source = HistoricalCandleSource(market: market, universe: universe, credentials: credentials, faults: faults, counter: counter, now: now)
         self.rateLimiter = rateLimiter
-        self.faults = faults
-        self.now = now
     }
 
     var endpoints: RouteCollection<Context> {
@@ -41,21 +30,21 @@ struct HistoricalController<Context: RequestContext>: Sendable {
     func historical(request: Request, context: Context) throws -> Response {
         let query = request.uri.queryParameters
         let apiKey: String
-        if let key = credentials.isValid(authorizationHeader: request.headers[.authorization]) {
+        if let key = source.credentials.isValid(authorizationHeader: request.headers[.authorization]) {
             apiKey = key
         } else if let key = query["api_key"].map(String.init), let token = query["access_token"].map(String.init),
-                  credentials.isValid(apiKey: key, accessToken: token) {
+                  source.credentials.isValid(apiKey: key, accessToken: token) {
             apiKey = key
         } else {
             throw KiteAPIError.invalidCredentials
         }
         guard rateLimiter.allow(apiKey: apiKey) else { throw KiteAPIError.tooManyRequests }
-        if faults.consumeHistoricalFailure() {
+        if source.faults.consumeHistoricalFailure() {
             throw KiteAPIError(.general, "Something went wrong while fetching historical data (injected fault).")
         }
 
         let tokenText = context.parameters.get("token") ?? ""
-        guard let token = UInt32(tokenText), universe.instrument(token: token) != nil else {
+        guard let token = UInt32(tokenText), source.universe.instrument(token: token) != nil else {
             throw KiteAPIError(.input, "invalid token")
         }
         let intervalText = context.parameters.get("interval") ?? ""
@@ -76,11 +65,11 @@ struct HistoricalController<Context: RequestContext>: Sendable {
         }
         let includeOI = query["oi"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
 
-        let candles = market.candles(
+        let candles = source.market.candles(
             token: token, interval: interval, from: Date(timeIntervalSince1970: TimeInterval(from)),
-            to: Date(timeIntervalSince1970: TimeInterval(to)), includeOI: includeOI, asOf: now()
+            to: Date(timeIntervalSince1970: TimeInterval(to)), includeOI: includeOI, asOf: source.now()
         )
-        counter.served(token: token)
+        source.counter.served(token: token)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],

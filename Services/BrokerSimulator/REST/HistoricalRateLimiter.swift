@@ -1,13 +1,14 @@
 import Synchronization
 
-/// Kite's historical-API limit: at most N requests in any one-second window per API key (sliding window).
+/// A broker's historical-API limit: at most N requests in any one-second window per key (sliding window). Kite allows 3
+/// per API key; Dhan's Data APIs 5 per client id. Each API has its own limiter, so their budgets do not mix.
 final class HistoricalRateLimiter: Sendable {
     let requestsPerSecond: Int
     private let clock: @Sendable () -> ContinuousClock.Instant
     private let recent = Mutex<[String: [ContinuousClock.Instant]]>([:])
 
     /// - Parameters:
-    ///   - requestsPerSecond: Kite allows 3.
+    ///   - requestsPerSecond: Kite allows 3, Dhan 5.
     ///   - clock: Where ``allow(apiKey:)`` reads the time; tests pass a fixed or stepped instant.
     init(requestsPerSecond: Int = 3, clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.requestsPerSecond = max(1, requestsPerSecond)

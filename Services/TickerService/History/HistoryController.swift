@@ -10,7 +10,9 @@ import ServiceRuntime
 
 /// `GET /history/{token}?from=&to=&interval=minute[&oi=1]`: the broker's historical candles in one broker request,
 /// paced by its rate limit, answered in Kite's shape `{"status":"success","data":{"candles":[...]}}` and streamed:
-/// candles are written (chunked) as the broker's answer arrives, so memory stays flat whatever the range.
+/// candles are written (chunked) as the broker's answer arrives, so memory stays flat whatever the range. An instrument
+/// on a Dhan account is fetched from Dhan's charts API (``HistoricalClient``) and answered in the same Kite shape; Dhan
+/// serves minute, 5minute, 15minute and 60minute, at most 90 days per request.
 ///
 /// `from`/`to`: `yyyy-MM-dd`, `yyyy-MM-dd HH:mm[:ss]` (IST) or ISO 8601 with an offset; a bare `to` date means the whole
 /// day. `to - from` may be at most Kite's limit for the interval (minute 60 days; 3/5/10minute 100; 15/30minute 200;
@@ -72,10 +74,10 @@ struct HistoryController<Context: RequestContext>: Sendable {
         }
         let includeOI = query["oi"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
         let purpose: HistoryPacer.Purpose = request.headers[Self.purposeHeader]?.lowercased() == "backfill" ? .backfill : .interactive
-        let body: HTTPClientResponseBodyStream
+        let body: HistoryCandleBatches
         do {
             // A paced request can wait for many seconds: shutdown cancels it rather than wait for it.
-            body = try await cancelWhenGracefulShutdown { [client, to] () async throws(HistoryError) -> HTTPClientResponseBodyStream in
+            body = try await cancelWhenGracefulShutdown { [client, to] () async throws(HistoryError) -> HistoryCandleBatches in
                 try await client.open(token: token, interval: interval, from: from, to: to, includeOI: includeOI, purpose: purpose)
             }
         } catch {
@@ -110,25 +112,19 @@ struct HistoryController<Context: RequestContext>: Sendable {
         )
     }
 
-    /// Copies the broker's candles to the client page by page: every chunk of the broker's answer is parsed, and the
-    /// candles it completed are re-encoded and written before the next chunk is read. A broken or unreadable answer
-    /// ends the response without its closing `]}}` (the client sees a truncated body and retries).
-    static func stream(
-        _ body: HTTPClientResponseBodyStream, includeOI: Bool, to writer: inout any ResponseBodyWriter, logger: Logger
-    ) async throws {
-        var parser = KiteCandleStreamParser()
+    /// Copies the broker's candles to the client page by page, in Kite's shape whichever broker answered: every batch
+    /// (for Kite, every chunk of its answer) is re-encoded and written before the next is read. A broken or unreadable
+    /// answer ends the response without its closing `]}}` (the client sees a truncated body and retries).
+    static func stream(_ body: HistoryCandleBatches, includeOI: Bool, to writer: inout any ResponseBodyWriter, logger: Logger) async throws {
         try await writer.write(ByteBuffer(string: KiteHistoricalJSON.candlesPrefix))
         var first = true
         do {
-            for try await chunk in body {
-                let candles = try parser.feed(chunk)
-                guard !candles.isEmpty else { continue }
+            for try await candles in body where !candles.isEmpty {
                 var page = first ? "" : ","
                 page += KiteHistoricalJSON.rows(candles, includeOI: includeOI)
                 first = false
                 try await writer.write(ByteBuffer(string: page))
             }
-            try parser.finish()
         } catch {
             FeedMetrics.history(outcome: "stream_failed")
             logger.error("historical answer broke off while streaming", metadata: ["error": "\(error)"])
@@ -155,5 +151,3 @@ struct HistoryController<Context: RequestContext>: Sendable {
     }
 }
 
-/// The body of the broker's answer, as AsyncHTTPClient hands it over.
-typealias HTTPClientResponseBodyStream = AsyncHTTPClient.HTTPClientResponse.Body
