@@ -42,7 +42,7 @@ struct DhanEndToEndTests {
 
             // A pin to an account that does not exist, or that cannot address the instrument, is refused.
             let unknown = try await platform.post(.ticker, "/subscriptions", json: #"{"instrument_token": \#(equities[5].instrumentToken), "account_id": "nope"}"#)
-            #expect(unknown.statusCode == 422 && unknown.text.contains("unknown_account"), "\(unknown.text)")
+            #expect(unknown.statusCode == 404 && unknown.text.contains("unknown_account"), "\(unknown.text)")
             let niftyIT = KiteSegment.token(exchangeToken: 1015, segment: .indices)
             let unmappable = try await platform.post(.ticker, "/subscriptions", json: #"{"instrument_token": \#(niftyIT), "account_id": "dhan"}"#)
             #expect(unmappable.statusCode == 409 && unmappable.text.contains("account_unavailable"), "\(unmappable.text)")

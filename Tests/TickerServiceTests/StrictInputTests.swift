@@ -64,6 +64,17 @@ struct StrictInputTests {
                 try await client.post("/subscriptions", json: ["instrument_token": 13_660_418, "requested_mode": NSNull()]),
                 .unprocessableContent, "invalid_mode", mentions: "leave it out"
             )
+            // account_id (a pin): a non-empty string of at most 64 characters, not null (Schemathesis found null).
+            for bad in [NSNull(), "" as Any, 7 as Any, String(repeating: "a", count: 65) as Any] {
+                try expectError(
+                    try await client.post("/subscriptions", json: ["instrument_token": 13_660_418, "account_id": bad]), .unprocessableContent,
+                    "invalid_account", mentions: "account_id"
+                )
+            }
+            try expectError(
+                try await client.post("/subscriptions", json: ["instruments": [["instrument_token": 13_660_418, "account_id": NSNull()]]]),
+                .unprocessableContent, "invalid_account", mentions: "instruments[0].account_id"
+            )
         }
         #expect(await feed.subscribeCalls.isEmpty)
         #expect(try await fixture.outboxCount() == 0)

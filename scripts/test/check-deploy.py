@@ -157,7 +157,7 @@ def check_dockerfile():
 SECRET_KEY = re.compile(r"(PASSWORD|TOKEN|SECRET|API_KEY|api_key|access_token)", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"^(change-me|\$\{.*\}|/run/secrets/.*|)$")
 # The simulator's built-in credentials are public (docs/simulator.md) and only work against it.
-SIMULATOR_CREDENTIALS = {"sim_api_key", "sim_access_token"}
+SIMULATOR_CREDENTIALS = {"sim_api_key", "sim_access_token", "sim_api_key_2", "sim_access_token_2", "sim_api_key_3", "sim_access_token_3"}
 
 
 def check_no_secrets():

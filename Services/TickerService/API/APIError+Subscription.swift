@@ -7,9 +7,8 @@ extension APIError {
     init(_ error: SubscriptionError) {
         let status: HTTPResponse.Status =
             switch error.code {
-            case .unknownInstrument, .notSubscribed, .holderNotFound: .notFound
+            case .unknownInstrument, .notSubscribed, .holderNotFound, .unknownAccount: .notFound
             case .capacityExhausted, .accountUnavailable, .unplaceable: .conflict
-            case .unknownAccount: .unprocessableContent
             default: .serviceUnavailable
             }
         self.init(status, APIError.Code(error.code.name), error.message)

@@ -67,7 +67,7 @@ enum SubscriptionRequestParser {
     static let maxAccountIDLength = 64
 
     private static func accountID(_ raw: JSONValue?, path: String) throws(APIError) -> String? {
-        guard let raw, !raw.isNull else { return nil }
+        guard let raw else { return nil }
         guard let text = raw.stringValue, !text.isEmpty, text.count <= maxAccountIDLength else {
             throw APIError(
                 .unprocessableContent, "invalid_account", "\(path)account_id must be a non-empty string of at most \(maxAccountIDLength) characters",
