@@ -24,6 +24,8 @@ enum BenchmarkCatalog {
         BarsBenchmark.self,
         ListEncodingBenchmark.self,
         RepairBenchmark.self,
+        TiersBenchmark.self,
+        FullLoadBenchmark.self,
     ]
 }
 

@@ -72,10 +72,6 @@ struct FeedBrokersBenchmark: AsyncParsableCommand {
 
     /// `broker_sim_ws_ticks_sent_total{feed=...}` from the simulator's /metrics.
     static func simulatorTicksSent(_ platform: Platform, feed: String) async throws -> Double {
-        let text = String(decoding: try await platform.get(.simulator, "/metrics").body, as: UTF8.self)
-        return text.split(separator: "\n")
-            .filter { $0.hasPrefix("broker_sim_ws_ticks_sent_total") && $0.contains("\"\(feed)\"") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        try await MetricsScrape.sum(platform, .simulator, "broker_sim_ws_ticks_sent_total", label: "\"\(feed)\"")
     }
 }

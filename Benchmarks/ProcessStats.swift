@@ -36,4 +36,8 @@ struct LatencySample {
     func describe(_ label: String) -> String {
         String(format: "%@: p50 %.1f ms, p99 %.1f ms (n=%d)", label, percentile(50) * 1000, percentile(99) * 1000, values.count)
     }
+    /// With three decimals, for sub-millisecond figures.
+    func describeFine(_ label: String) -> String {
+        String(format: "%@: p50 %.3f ms, p99 %.3f ms (n=%d)", label, percentile(50) * 1000, percentile(99) * 1000, values.count)
+    }
 }

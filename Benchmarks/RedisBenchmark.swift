@@ -125,10 +125,3 @@ struct RedisBenchmark: AsyncParsableCommand {
         throw ValidationError("could not parse redis-benchmark output: \(text)")
     }
 }
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

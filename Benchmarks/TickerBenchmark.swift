@@ -26,7 +26,16 @@ struct TickerBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds the tick rate is measured over.")
     var seconds = 15
 
+    @Option(name: .customLong("ticker-env"), help: "KEY=VALUE added to TickerService's environment (repeatable), to compare settings.")
+    var tickerEnvironment: [String] = []
+
     func run() async throws {
+        var extraEnvironment: [String: String] = [:]
+        for pair in tickerEnvironment {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--ticker-env takes KEY=VALUE, not \(pair)") }
+            extraEnvironment[String(parts[0])] = String(parts[1])
+        }
         let accountsFile = try SimulatorAccounts.writeFile()
         defer { try? FileManager.default.removeItem(atPath: accountsFile) }
         let redisServer = try await RedisServer.start()
@@ -34,7 +43,7 @@ struct TickerBenchmark: AsyncParsableCommand {
 
         try await Platform.with(
             [.simulator, .ticker], redis: redisServer,
-            environment: [.ticker: ["ACCOUNTS_FILE": accountsFile, "LOG_LEVEL": "warning"]],
+            environment: [.ticker: extraEnvironment.merging(["ACCOUNTS_FILE": accountsFile, "LOG_LEVEL": "warning"]) { _, fixed in fixed }],
             arguments: [.simulator: ["--tick-interval-ms", "1000", "--log-level", "warning"]]
         ) { platform in
             let redis = try platform.redisClient()
@@ -92,15 +101,31 @@ struct TickerBenchmark: AsyncParsableCommand {
             }
             var list = LatencySample()
             var listed = 0
-            for _ in 0..<20 {
+            for _ in 0..<50 {
                 let start = ContinuousClock.now
                 let reply = try await platform.get(.ticker, "/subscriptions?status=active")
                 list.add(ContinuousClock.now - start)
                 listed = try reply.json()["count"] as? Int ?? 0
             }
+            // Pages of 1,000, walked from the first to the last five times.
+            var pages = LatencySample()
+            var paged = 0
+            for _ in 0..<5 {
+                var cursor: String?
+                paged = 0
+                repeat {
+                    let start = ContinuousClock.now
+                    let reply = try await platform.get(.ticker, "/subscriptions?status=active&limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                    pages.add(ContinuousClock.now - start)
+                    let body = try reply.json()
+                    paged += body["count"] as? Int ?? 0
+                    cursor = body["next_cursor"] as? String
+                } while cursor != nil
+            }
             let rss = platform.pid(.ticker).flatMap(ProcessStats.residentBytes) ?? 0
             print("\(listed) active subscriptions: TickerService resident memory \(rss / 1_048_576) MiB")
             print(list.describe("GET /subscriptions?status=active with \(listed) rows"))
+            print(pages.describe("GET /subscriptions?status=active&limit=1000 (\(paged) rows in pages of 1,000)"))
 
             // 4. Sustained ticks: the first `streaming` instruments in full mode (the rest unsubscribed), measured over `seconds`.
             let all = try (try await platform.get(.ticker, "/subscriptions?status=active").json()["subscriptions"] as? [[String: Any]] ?? [])
@@ -128,10 +153,6 @@ struct TickerBenchmark: AsyncParsableCommand {
 
     /// `ticker_ticks_published_total` from the service's /metrics.
     static func publishedTicks(_ platform: Platform) async throws -> Double {
-        let text = String(decoding: try await platform.get(.ticker, "/metrics").body, as: UTF8.self)
-        return text.split(separator: "\n")
-            .filter { $0.hasPrefix("ticker_ticks_published") && !$0.hasPrefix("#") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        try await MetricsScrape.sum(platform, .ticker, "ticker_ticks_published_total")
     }
 }

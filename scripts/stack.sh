@@ -110,12 +110,16 @@ ACCOUNTS_FILE=${ACCOUNTS_FILE:-$STATE/accounts.json}
 ENV
 }
 
-# The local broker accounts: one Kite account and one Dhan account, both on the simulator (its URLs come from
-# BROKER_WS_URL/BROKER_URL and DHAN_WS_URL/DHAN_URL). Set ACCOUNTS_FILE to use another file.
+# The local broker accounts, all on the simulator (its URLs come from BROKER_WS_URL/BROKER_URL and
+# DHAN_WS_URL/DHAN_URL): the simulator's three Kite keys (3 x 9,000 instruments) and one Dhan client id (25,000), so
+# Tier B (about 8,400 instruments, on by default) and the 25,000 cap both fit (docs/tiers.md). Set ACCOUNTS_FILE to
+# use another file.
 write_accounts() {
     [ -n "${ACCOUNTS_FILE:-}" ] && return
     cat >"$STATE/accounts.json" <<'JSON'
 [{"id":"kite","broker":"kite","api_key":"sim_api_key","access_token":"sim_access_token"},
+ {"id":"kite2","broker":"kite","api_key":"sim_api_key_2","access_token":"sim_access_token_2"},
+ {"id":"kite3","broker":"kite","api_key":"sim_api_key_3","access_token":"sim_access_token_3"},
  {"id":"dhan","broker":"dhan","client_id":"sim_api_key_2","access_token":"sim_access_token_2"}]
 JSON
 }

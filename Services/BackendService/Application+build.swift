@@ -85,11 +85,24 @@ func buildApplication(
             settings: .init(smartSubscriptionEnabled: market.smartSubscriptionEnabled, strikes: market.smartSubscriptionStrikes), logger: logger
         ).endpoints
     )
+    // /api/v2 (seed 004, docs/tiers.md): instruments, option chains, watchlists, tiers, admin; the quote stream below.
+    let terminal = TierComponents(
+        configuration: config, redis: redis, postgres: postgres, ticker: ticker, prices: prices,
+        logger: Logger(label: "\(BackendConfiguration.serviceName).tiers")
+    )
+    terminal.addRoutes(to: router, credentials: config.apiCredentials)
+    // Blocking XREADGROUP on the tick stream needs its own connection.
+    let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))
+    // The quote stream's blocking XREAD needs another (it reads every tick, outside the consumer group).
+    let streamRedis = RedisClient(configuration: redis.configuration, logger: Logger(label: "\(BackendConfiguration.serviceName).stream"))
+    let stream = StreamComponents(
+        configuration: config, ticksRedis: streamRedis, quotes: terminal.quotes, watchlists: terminal.watchlists, use: terminal.tiers,
+        logger: Logger(label: "\(BackendConfiguration.serviceName).stream")
+    )
+    stream.addRoutes(to: router)
     router.addMethodNotAllowedFallback()
     inspectRouter(router)
 
-    // Blocking XREADGROUP on the tick stream needs its own connection.
-    let ticksRedis = try await StoreConnections.redis(url: config.common.redisURL, logger: Logger(label: "\(BackendConfiguration.serviceName).ticks"))
     let repair = RepairComponents(
         configuration: config.repair, channels: config.common.channels, redis: redis, postgres: postgres, candles: events.candles,
         backfillDepth: { [queue = events.queue] in queue.depth }, consumerName: config.backfill.consumerName,
@@ -99,6 +112,7 @@ func buildApplication(
     var services: [any Service] = [ShutdownHook {
         await events.close()
         await ticksRedis.close()
+        await streamRedis.close()
         await repair.close()
         try? await httpClient.shutdown()
         await redis.close()
@@ -122,8 +136,11 @@ func buildApplication(
     }
     // After the tick consumer, so that on shutdown the repair stops before the bars it repairs stop being written.
     services += repair.services
+    services += terminal.services
+    services += stream.services
     return Application(
         router: router,
+        server: stream.server,
         configuration: .init(address: .hostname(config.common.host, port: config.common.port), serverName: BackendConfiguration.serviceName),
         services: services,
         logger: logger

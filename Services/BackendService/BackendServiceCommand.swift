@@ -31,6 +31,7 @@ extension BackendServiceCommand {
                     for (key, value) in loaded.printable { print("\(key)=\(value)") }
                     return
                 }
+                AllocatorArenas.limit()
                 let app = try await buildApplication(self)
                 try await app.runService()
             }

@@ -23,6 +23,8 @@ struct SimulatorComponents: Sendable {
     let faults: FaultInjector
     /// Historical-candle requests served (`GET /admin/historical`).
     let historicalRequests: HistoricalRequestCounter
+    /// Kite historical requests allowed per API key per second (`--historical-requests-per-second`).
+    let historicalRequestsPerSecond: Int
     let kite: KiteTickerServer
     let dhan: DhanFeedServer
 }
@@ -69,6 +71,9 @@ func buildApplication(
 /// Builds everything the routes and WebSocket servers share.
 func buildComponents(_ args: some AppArguments, logger: Logger) throws -> SimulatorComponents {
     let settings = try TickerSettings(args)
+    guard (1...10_000).contains(args.historicalRequestsPerSecond) else {
+        throw SimulatorConfigError(.invalid, "--historical-requests-per-second must be 1...10000, got \(args.historicalRequestsPerSecond)")
+    }
     let tradingDate: TradingDate
     if let text = args.tradingDate {
         guard let parsed = TradingDate(iso: text) else {
@@ -93,6 +98,7 @@ func buildComponents(_ args: some AppArguments, logger: Logger) throws -> Simula
         registry: registry,
         faults: faults,
         historicalRequests: HistoricalRequestCounter(),
+        historicalRequestsPerSecond: args.historicalRequestsPerSecond,
         kite: KiteTickerServer(context: feeds, logger: logger),
         dhan: DhanFeedServer(context: feeds, logger: logger)
     )
@@ -121,7 +127,7 @@ func buildRouter(_ components: SimulatorComponents, metricsRegistry: PrometheusC
             market: components.market,
             universe: components.universe,
             credentials: components.credentials,
-            rateLimiter: HistoricalRateLimiter(requestsPerSecond: 3),
+            rateLimiter: HistoricalRateLimiter(requestsPerSecond: components.historicalRequestsPerSecond),
             faults: components.faults,
             counter: components.historicalRequests
         ).endpoints

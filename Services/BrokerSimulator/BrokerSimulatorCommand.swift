@@ -40,6 +40,12 @@ struct BrokerSimulatorCommand: AsyncParsableCommand, AppArguments {
     @Option(name: .customLong("dhan-max-instruments-per-connection"), help: "Instruments allowed per Dhan feed connection (Dhan: 5000); more gets disconnect code 804.")
     var dhanMaxInstrumentsPerConnection: Int = 5000
 
+    @Option(
+        name: .customLong("historical-requests-per-second"),
+        help: "Kite historical-candle requests allowed per API key per second (Kite: 3); more get 429."
+    )
+    var historicalRequestsPerSecond: Int = 3
+
     @Option(name: .customLong("session-mode"), help: "always: ticks every minute of every day; exchange: only in NSE hours.")
     var sessionMode: SessionMode = .always
 

@@ -77,6 +77,7 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     // The broker feed: the real sessions, or what a test gives.
     let feed: any FeedControlling
+    var realFeed: FeedManager?
     // /history asks where an instrument streams from (a Dhan account's instruments are fetched from Dhan).
     var placedAccount: @Sendable (UInt32) -> String? = { _ in nil }
     if let given = overrides.feed {
@@ -94,6 +95,15 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
             logger: Logger(label: "\(TickerConfiguration.serviceName).feed")
         )
         services += [publisher, manager]
+        if let interval = feedConfiguration.rebalanceInterval {
+            services.append(
+                FeedRebalancer(
+                    feed: manager, interval: interval, threshold: feedConfiguration.rebalanceThreshold, overlap: feedConfiguration.rebalanceOverlap,
+                    logger: Logger(label: "\(TickerConfiguration.serviceName).rebalance")
+                )
+            )
+        }
+        realFeed = manager
         feed = manager
         placedAccount = { manager.placement(of: $0)?.accountID }
     } else {
@@ -146,7 +156,8 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     let router = buildRouter(
         health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: catalog,
-        history: history, apiKey: config.apiKeyEnabled ? config.apiKey : nil
+        history: history, rebalance: RebalanceController(feed: realFeed, overlap: feedConfiguration.rebalanceOverlap, apiKey: config.apiKeyEnabled ? config.apiKey : nil),
+        apiKey: config.apiKeyEnabled ? config.apiKey : nil
     )
     overrides.inspectRouter(router)
     return Application(
@@ -164,6 +175,7 @@ func buildRouter(
     subscriptions: SubscriptionManager,
     instruments: any InstrumentCatalog,
     history: HistoricalClient,
+    rebalance: RebalanceController<BasicRequestContext>,
     apiKey: String?
 ) -> Router<BasicRequestContext> {
     let router = Router()
@@ -173,8 +185,10 @@ func buildRouter(
     router.addRoutes(HealthController(health: health).endpoints)
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)
+    router.addRoutes(SubscriptionReleaseController(manager: subscriptions, apiKey: apiKey).endpoints)
     router.addRoutes(InstrumentsController(catalog: instruments).endpoints)
     router.addRoutes(HistoryController(client: history, apiKey: apiKey).endpoints)
+    router.addRoutes(rebalance.endpoints)
     // Last: built from the routes above, it answers 405 with `Allow` for a known path with another method.
     router.addMethodNotAllowedFallback()
     return router

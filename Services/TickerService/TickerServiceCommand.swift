@@ -31,6 +31,7 @@ extension TickerServiceCommand {
 
         func run() async throws {
             try await exitOnStartupFailure(service: TickerConfiguration.serviceName) {
+                AllocatorArenas.limit()
                 let app = try await buildApplication(self)
                 try await app.runService()
             }

@@ -78,6 +78,10 @@ public struct FallbackInstrumentCatalog: InstrumentCatalog {
         try await catalog.futures(underlying: underlying, fromDay: fromDay)
     }
 
+    public func allInstruments() async throws -> [Instrument] {
+        try await catalog.allInstruments()
+    }
+
     public func spotToken(underlying: String) async throws -> Int64? {
         try await catalog.spotToken(underlying: underlying)
     }

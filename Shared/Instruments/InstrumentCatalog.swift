@@ -56,6 +56,9 @@ public protocol InstrumentCatalog: InstrumentTokenLookup {
     ///   - fromDay: `yyyy-MM-dd`, inclusive.
     func futures(underlying: String, fromDay: String) async throws -> [Instrument]
 
+    /// Every instrument in the catalog, by token (BackendService's in-memory registry loads it whole, about 100,000 rows).
+    func allInstruments() async throws -> [Instrument]
+
     /// The token of the underlying's spot: its index (``IndexSpot``) for the indices, else the NSE (or, failing that, BSE)
     /// equity whose trading symbol is the underlying's name; nil when neither is known.
     /// - Parameters:

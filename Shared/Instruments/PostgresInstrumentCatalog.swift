@@ -103,6 +103,10 @@ public struct PostgresInstrumentCatalog: InstrumentCatalog {
         return try rows.first?.decode(Int64.self, "instrument_token")
     }
 
+    public func allInstruments() async throws -> [Instrument] {
+        try await postgres.query("SELECT \(Self.columns) FROM instruments ORDER BY instrument_token", []).map(Self.instrument)
+    }
+
     private func first(_ sql: String, _ binds: [(any PostgresEncodable)?]) async throws -> Instrument? {
         try await postgres.query(sql, binds).first.map(Self.instrument)
     }

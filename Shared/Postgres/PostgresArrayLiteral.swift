@@ -9,6 +9,13 @@ public enum PostgresArrayLiteral {
         "{" + values.map(String.init).joined(separator: ",") + "}"
     }
 
+    /// `{1,NULL,3}` for a `bigint[]`.
+    /// - Parameters:
+    ///   - values: The integers; nil becomes `NULL`.
+    public static func optionalBigints(_ values: some Sequence<Int64?>) -> String {
+        "{" + values.map { $0.map(String.init) ?? "NULL" }.joined(separator: ",") + "}"
+    }
+
     /// `{1,NULL,3}`.
     /// - Parameters:
     ///   - values: The integers; nil becomes `NULL`.

@@ -26,6 +26,8 @@ struct APIConformanceTests {
                     "--max-examples", "25",
                     "--seed", Self.seed,
                     "--workers", "1",
+                    // A WebSocket: plain generated GETs can only get its 426; QuoteStreamTests drives it with a real client.
+                    "--exclude-path", "/api/v2/stream",
                 ], environment: ["SCHEMATHESIS_TELEMETRY": "false"])
                 // The failures section first (a long generated body can push it out of a plain tail).
                 let report = outcome.output.range(of: "FAILURES").map { String(outcome.output[$0.lowerBound...].prefix(6000)) } ?? String(outcome.output.suffix(6000))

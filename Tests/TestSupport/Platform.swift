@@ -23,8 +23,10 @@ public final class Platform: Sendable {
     public let logDirectory: String
     private let ports: [Component: Int]
     private let extraEnvironment: [Component: [String: String]]
-    private let extraArguments: [Component: [String]]
+    let extraArguments: [Component: [String]]
     private let processes = Mutex<[Component: ChildProcess]>([:])
+    /// More processes of a component beside the main one (``startReplica(_:name:environment:)``), by name.
+    let replicas = Mutex<[String: Replica]>([:])
     /// Clients made for the test; closed at shutdown.
     let redisClients = Mutex<[RedisClient]>([])
     /// A pool on the platform's database, for assertions; closed at shutdown.
@@ -112,33 +114,44 @@ public final class Platform: Sendable {
 
     /// Starts one component (again) on its port and waits until `/health` answers.
     public func start(_ component: Component) async throws {
-        var arguments = ["--port", String(port(component))]
+        let process = try await launch(component, port: port(component), logPath: logPath(component), environment: environment(for: component))
+        processes.withLock { $0[component] = process }
+    }
+
+    /// Runs one process of a component on `port`, logging to `logPath`, and waits until it answers `/health` (and, for
+    /// TickerService, until its instrument registry is loaded).
+    func launch(_ component: Component, port: Int, logPath: String, environment: [String: String]) async throws -> ChildProcess {
+        var arguments = ["--port", String(port)]
         switch component {
         case .simulator: arguments += ["--session-mode", "always", "--tick-interval-ms", "500"]
         case .ticker, .backend: arguments += ["--env-file", "/nonexistent/.env"]
         }
         arguments += extraArguments[component] ?? []
         let process = try ChildProcess(
-            executable: BuiltProducts.executable(component.rawValue),
-            arguments: arguments,
-            environment: environment(for: component),
-            outputPath: logPath(component)
+            executable: BuiltProducts.executable(component.rawValue), arguments: arguments, environment: environment, outputPath: logPath
         )
-        processes.withLock { $0[component] = process }
-        try await waitUntil("\(component.rawValue) answers /health", timeout: .seconds(90)) {
-            guard process.isRunning else {
-                throw PlatformError("\(component.rawValue) exited with \(process.exitStatus ?? -1):\n\(self.log(component).suffix(3000))")
+        let url = "http://127.0.0.1:\(port)"
+        let log = { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+        do {
+            try await waitUntil("\(component.rawValue) on port \(port) answers /health", timeout: .seconds(90)) {
+                guard process.isRunning else {
+                    throw PlatformError("\(component.rawValue) exited with \(process.exitStatus ?? -1):\n\(log().suffix(3000))")
+                }
+                return (try? await self.send(HTTPClientRequest(url: url + "/health")).status.code) != nil
             }
-            return (try? await self.get(component, "/health").status.code) != nil
-        }
-        if component == .ticker {
-            // The instrument registry loads the broker's dump in the background after startup.
-            try await waitUntil("the ticker's instrument registry is loaded", timeout: .seconds(120)) {
-                let health = try? await self.get(.ticker, "/health").json()
-                let registry = (health?["dependencies"] as? [String: Any])?["instrument_registry"] as? [String: Any]
-                return (registry?["cached_instruments"] as? Int ?? 0) > 0
+            if component == .ticker {
+                // The instrument registry loads the broker's dump in the background after startup.
+                try await waitUntil("the ticker's instrument registry is loaded", timeout: .seconds(120)) {
+                    let health = try? await self.send(HTTPClientRequest(url: url + "/health")).json()
+                    let registry = (health?["dependencies"] as? [String: Any])?["instrument_registry"] as? [String: Any]
+                    return (registry?["cached_instruments"] as? Int ?? 0) > 0
+                }
             }
+        } catch {
+            await process.kill()
+            throw error
         }
+        return process
     }
 
     /// Stops a component with SIGTERM (graceful) or SIGKILL (a crash).
@@ -180,6 +193,7 @@ public final class Platform: Sendable {
     public func shutdown() async {
         for client in redisClients.withLock({ $0 }) { await client.close() }
         await postgres.close()
+        for replica in replicas.withLock({ $0.values }) { await replica.process.terminate(grace: .seconds(20)) }
         for component in Component.allCases.reversed() { await stop(component) }
         // KEEP_PLATFORM_LOGS=1 keeps the processes' logs for a look after a failure.
         if ProcessInfo.processInfo.environment["KEEP_PLATFORM_LOGS"] == nil {
@@ -225,7 +239,7 @@ public final class Platform: Sendable {
         return try await send(request)
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> Reply {
+    func send(_ request: HTTPClientRequest) async throws -> Reply {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: response.status, body: Data(body.readableBytesView))

@@ -74,6 +74,9 @@ public final class RedisServer: Sendable {
         throw lastError ?? ChildProcessError(message: "redis-server did not start")
     }
 
+    /// The server's process id while it runs.
+    public var pid: Int32? { process.withLock { $0?.pid } }
+
     /// Whether the server process is running.
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 

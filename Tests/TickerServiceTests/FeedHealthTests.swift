@@ -13,7 +13,7 @@ struct ActiveCountStore: SubscriptionStore {
     var active: Int
     func subscription(token: Int64) async throws -> SubscriptionRecord? { nil }
     func subscriptions(tokens: [Int64]) async throws -> [Int64: SubscriptionRecord] { [:] }
-    func list(activeOnly: Bool) async throws -> [SubscriptionRecord] { [] }
+    func list(activeOnly: Bool, after: Int64?, limit: Int?) async throws -> [SubscriptionRecord] { [] }
     func activeCount() async throws -> Int { active }
     func apply(_ writes: [SubscriptionWrite], events: [OutboxEventDraft]) async throws -> [Int64: SubscriptionRecord] { [:] }
     func recordPlacements(_ placements: [(token: Int64, accountID: String, connectionID: Int)]) async throws {}

@@ -214,6 +214,47 @@ struct SubscriptionAPITests {
         }
     }
 
+    @Test("limit and cursor page the list in token order; the next page starts after the last row whatever changed between")
+    func pages() async throws {
+        let fixture = try await TickerFixture.make()
+        defer { Task { await fixture.close() } }
+        let app = try await fixture.app(feed: RecordingFeed(), restore: false)
+        try await app.test(.router) { client in
+            let instruments = [738_561, 13_660_418, 60_417_287].map { ["instrument_token": $0] }
+            _ = try await client.post("/subscriptions", json: ["instruments": instruments])
+            func page(_ query: String) async throws -> (tokens: [Int], next: String?, keys: Set<String>) {
+                let response = try await client.send("/subscriptions?\(query)", .get)
+                #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+                let body = try TestJSON.object(response.body)
+                let tokens = (body["subscriptions"] as? [[String: Any]] ?? []).compactMap { $0["instrument_token"] as? Int }
+                #expect(body["count"] as? Int == tokens.count)
+                return (tokens, body["next_cursor"] as? String, Set(body.keys))
+            }
+            let first = try await page("limit=2")
+            #expect(first.tokens == [738_561, 13_660_418])
+            let cursor = try #require(first.next)
+            // Added between the pages, before the cursor: not repeated, nothing shifted.
+            _ = try await client.post("/subscriptions", json: ["instrument_token": 256_265])
+            let second = try await page("limit=2&cursor=\(cursor)")
+            #expect(second.tokens == [60_417_287])
+            #expect(second.next == nil && second.keys.contains("next_cursor"), "the last page says so with next_cursor null")
+            #expect(try await page("cursor=\(cursor)").tokens == [60_417_287], "cursor alone pages by 1,000")
+            // The whole list is unchanged for the seeds' callers: no next_cursor key.
+            let whole = try await page("status=active")
+            #expect(whole.tokens == [256_265, 738_561, 13_660_418, 60_417_287] && !whole.keys.contains("next_cursor"))
+            _ = try await client.send("/subscriptions/738561", .delete)
+            #expect(try await page("status=active&limit=10").tokens == [256_265, 13_660_418, 60_417_287])
+            #expect(try await page("status=all&limit=10").tokens == [256_265, 738_561, 13_660_418, 60_417_287])
+
+            for (query, code) in [("limit=0", "invalid_limit"), ("limit=10001", "invalid_limit"), ("limit=ten", "invalid_limit"),
+                                  ("cursor=738561", "invalid_cursor"), ("cursor=t-1", "invalid_cursor"), ("limit=5&cursor=", "invalid_cursor")] {
+                let response = try await client.send("/subscriptions?\(query)", .get)
+                #expect(response.status == .badRequest, "\(query)")
+                #expect(try TestJSON.object(response.body)["error"] as? String == code, "\(query)")
+            }
+        }
+    }
+
     @Test("bad requests get a 4xx with a JSON error that says what was wrong, and change nothing")
     func badRequests() async throws {
         let fixture = try await TickerFixture.make()

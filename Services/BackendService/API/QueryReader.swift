@@ -45,7 +45,7 @@ struct QueryReader {
     }
 
     func int64(_ name: String) throws(APIError) -> Int64? {
-        guard let text = string(name) else { return nil }
+        guard let text = try nonEmpty(name) else { return nil }
         guard let value = Int64(text), value > 0, value <= Int64(UInt32.max) else {
             throw APIError(
                 .badRequest, .invalidParameter, "\(name) must be an instrument token (a positive integer up to \(UInt32.max)), not \(Excerpt.quoted(text))",
@@ -53,6 +53,54 @@ struct QueryReader {
             )
         }
         return value
+    }
+
+    /// Refuses parameters the endpoint does not take (400 `invalid_parameter` naming them and the ones it takes), so a
+    /// misspelt `expiry` or an object-encoded `token[a]=1` is an error, not silently ignored.
+    func requireOnly(_ names: Set<String>) throws(APIError) {
+        let unknown = parameters.keys.filter { !names.contains($0) }.sorted()
+        guard let first = unknown.first else { return }
+        let takes = names.isEmpty ? "no query parameters" : names.sorted().joined(separator: ", ")
+        throw APIError(
+            .badRequest, .invalidParameter, "unknown query parameter \(Excerpt.quoted(first, limit: 40)); this endpoint takes \(takes)", field: String(first.prefix(40))
+        )
+    }
+
+    /// A parameter's value: nil when absent, 400 when present but empty (`limit=` is a client bug, not the default).
+    func nonEmpty(_ name: String) throws(APIError) -> String? {
+        guard parameters[name] != nil else { return nil }
+        guard let value = string(name) else { throw APIError(.badRequest, .invalidParameter, "\(name) is empty; give a value or leave it out", field: name) }
+        return value
+    }
+
+    /// A whole number in `range`, or `defaultValue` when absent.
+    func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(APIError) -> Int {
+        guard let text = try nonEmpty(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(
+                .badRequest, .invalidParameter, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), not \(Excerpt.quoted(text))",
+                field: name
+            )
+        }
+        return value
+    }
+
+    /// A positive, finite price (`underlying_ltp=2641.5`), or nil when absent.
+    func price(_ name: String) throws(APIError) -> Double? {
+        guard let text = try nonEmpty(name) else { return nil }
+        guard let value = Double(text), value.isFinite, value > 0, value < 1e9 else {
+            throw APIError(.badRequest, .invalidParameter, "\(name) must be a positive price, not \(Excerpt.quoted(text))", field: name)
+        }
+        return value
+    }
+
+    /// An expiry, `yyyy-MM-dd` or `26FEB2026`, as `yyyy-MM-dd`; nil when absent.
+    func expiry(_ name: String = "expiry") throws(APIError) -> String? {
+        guard let text = try nonEmpty(name) else { return nil }
+        guard let day = IndianMarket.parseExpiry(text) else {
+            throw APIError(.badRequest, .invalidParameter, "\(name) must be a day like 2026-02-26 or 26FEB2026, not \(Excerpt.quoted(text))", field: name)
+        }
+        return day
     }
 
     func timeframe(_ name: String = "timeframe", default defaultValue: BarTimeframe) throws(APIError) -> BarTimeframe {
@@ -119,6 +167,20 @@ enum IndianMarket {
         calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
         return Int(date.timeIntervalSince1970 / 86_400)
+    }
+
+    /// An expiry as users write it, `yyyy-MM-dd` or Kite's `26FEB2026` (any case), as `yyyy-MM-dd`; nil when it is
+    /// neither or not a calendar day.
+    static func parseExpiry(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if parseDay(trimmed) != nil { return trimmed }
+        let months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        let characters = Array(trimmed)
+        guard characters.count == 9, let day = Int(String(characters[0..<2])), let year = Int(String(characters[5..<9])),
+            let month = months.firstIndex(of: String(characters[2..<5]))
+        else { return nil }
+        let iso = String(format: "%04d-%02d-%02d", year, month + 1, day)
+        return parseDay(iso) != nil ? iso : nil
     }
 
     /// Midnight IST of a day.

@@ -231,6 +231,29 @@ struct BackfillStore: Sendable {
 
     // MARK: Runs
 
+    /// Claims the periodic cycle that starts at `cycleStart` for `instance`: true when this instance is to run it. A
+    /// cycle already claimed by an instance with a live lease is not taken; one claimed by an instance whose lease
+    /// expired or was released (a crash, a restart) is taken over. Claims older than a day are removed.
+    /// - Parameters:
+    ///   - cycleStart: The slot's start (``CycleSlot``).
+    ///   - instance: This process's lease (``BackfillJobLeases``).
+    ///   - leaseTTL: How long after its last heartbeat a lease is dead.
+    func claimCycle(startingAt cycleStart: Date, instance: String, leaseTTL: Duration) async throws -> Bool {
+        try await postgres.execute("DELETE FROM backfill_cycle_claims WHERE cycle_start < now() - interval '1 day'")
+        let rows = try await postgres.query(
+            """
+            INSERT INTO backfill_cycle_claims AS c (cycle_start, claimed_by) VALUES ($1, $2)
+            ON CONFLICT (cycle_start) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_at = now()
+            WHERE NOT EXISTS (
+                SELECT 1 FROM backfill_instances i
+                WHERE i.instance_id = c.claimed_by AND i.heartbeat_at > now() - make_interval(secs => $3::float8))
+            RETURNING claimed_by
+            """,
+            [cycleStart, instance, leaseTTL.backfillSeconds]
+        )
+        return !rows.isEmpty
+    }
+
     func startRun(tokenSource: String, total: Int) async throws -> Int64 {
         let rows = try await postgres.query(
             "INSERT INTO backfill_runs (token_source, instruments_total) VALUES ($1, $2) RETURNING id", [tokenSource, total]

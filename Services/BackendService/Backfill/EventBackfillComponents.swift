@@ -86,7 +86,8 @@ struct EventBackfillComponents: Sendable {
         let deadLetters = DeadLetterWriter(redis: redis, channels: configuration.channels, consumer: configuration.consumerName, logger: eventsLogger)
         let intake = SubscriptionEventIntake(handler: handler, deadLetters: deadLetters, logger: eventsLogger)
         let periodic = PeriodicBackfillService(
-            subscriptions: subscriptions, store: store, queue: queue, configuration: configuration, board: board, logger: backfillLogger
+            subscriptions: subscriptions, store: store, queue: queue, configuration: configuration, board: board, instance: leases.instance,
+            leaseTTL: leases.leaseTTL, logger: backfillLogger
         )
         // Services stop in reverse order: the consumers and the periodic cycle first, then the workers, and the lease
         // last, once no job of this process runs any more.

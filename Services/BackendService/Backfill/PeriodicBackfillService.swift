@@ -65,6 +65,10 @@ final class BackfillProgressBoard: Sendable {
 /// missing session minute in the last `BACKFILL_GAP_LOOKBACK_HOURS` (not only at the tail), and fills the gaps, most
 /// recent first. (Jobs an earlier process left open are resumed by ``BackfillJobLeases``.)
 ///
+/// Time is cut into slots of one interval (``CycleSlot``); each slot has one cycle however many instances run. At the
+/// start of every slot (and at once at startup) each instance claims the slot in `backfill_cycle_claims`; the one that
+/// gets it runs the cycle, the others skip it (`backend_backfill_cycles_total{outcome="claimed_elsewhere"}`).
+///
 /// Graceful shutdown cancels a running cycle (its queued backfills are dropped, the running ones cancelled by
 /// ``BackfillService``); the cycle is still recorded in `backfill_runs`, with the error `cancelled by shutdown`, and
 /// the gaps it did not fill are found again by the next cycle.
@@ -74,20 +78,39 @@ struct PeriodicBackfillService: Service {
     let queue: BackfillQueue
     let configuration: BackfillConfiguration
     let board: BackfillProgressBoard
+    /// This process's lease, the name its claims carry.
+    let instance: String
+    /// How long after its last heartbeat a lease is dead (its claim may then be taken over).
+    let leaseTTL: Duration
     let logger: Logger
     var now: @Sendable () -> Date = { Date() }
 
     func run() async throws {
         logger.info("Subscription-aware backfill started", metadata: [LogKey.interval: "\(configuration.cycleInterval)"])
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await runCycle()
+            let slot = CycleSlot(containing: now(), interval: configuration.cycleInterval)
+            if await claim(slot) { await runCycle() }
             do {
-                let interval = configuration.cycleInterval
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                let wait = max(slot.end.timeIntervalSince(now()), 0)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
             } catch {
                 break
             }
         }
+    }
+
+    /// Whether this instance runs the slot's cycle.
+    private func claim(_ slot: CycleSlot) async -> Bool {
+        do {
+            if try await store.claimCycle(startingAt: slot.start, instance: instance, leaseTTL: leaseTTL) { return true }
+            EventBackfillMetrics.cycle(outcome: "claimed_elsewhere", tokenSource: "none")
+            logger.debug("Backfill cycle run by another instance", metadata: [LogKey.cycleStart: "\(slot.start)"])
+        } catch where Task.isCancelled {
+        } catch {
+            EventBackfillMetrics.cycle(outcome: "failure", tokenSource: "none")
+            logger.error("Backfill cycle not claimed: the database did not answer", metadata: [LogKey.error: "\(error)"])
+        }
+        return false
     }
 
     /// One cycle; waits until the backfills it queued have finished, or until graceful shutdown.
@@ -210,5 +233,19 @@ struct PeriodicBackfillService: Service {
             try? await store.pruneEmptyRanges(before: from.addingTimeInterval(-configuration.maxLookback.backfillSeconds))
         }
         return progress
+    }
+}
+
+/// One periodic-backfill slot: `[start, start + interval)`, its start a whole multiple of the interval since the epoch,
+/// so every instance cuts time alike.
+struct CycleSlot: Equatable, Sendable {
+    let start: Date
+    let end: Date
+
+    init(containing date: Date, interval: Duration) {
+        let seconds = max(interval.backfillSeconds, 1)
+        let index = (date.timeIntervalSince1970 / seconds).rounded(.down)
+        start = Date(timeIntervalSince1970: index * seconds)
+        end = Date(timeIntervalSince1970: (index + 1) * seconds)
     }
 }

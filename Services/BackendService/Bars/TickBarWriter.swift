@@ -64,6 +64,28 @@ struct TickBarWriter: Sendable {
         WHERE b.source = 'ticks'
         """
 
+    /// The advisory lock every tick-bar write takes for its transaction, so that writes of several BackendService
+    /// instances (each folding its share of the ticks stream) happen one after the other and each sees what the one
+    /// before it committed: a minute's volume is then right whichever instance writes the minute before it first.
+    static let writeLockKey: Int64 = 0x7469_636B_6261_7273  // "tickbars"
+
+    /// After the upsert: the minute after each written one, when its volume was counted from a smaller previous
+    /// cumulative volume than the written minute's last (that minute's ticks were folded by another instance, or
+    /// arrived late), is counted again from it. Volume = last − the largest cumulative volume known before the minute.
+    static let recountNextMinute = """
+        UPDATE bars_1m n SET
+            tick_volume_prev = w.last,
+            volume = GREATEST(n.tick_volume_last - w.last, 0),
+            updated_at = now()
+        FROM (
+            SELECT b.instrument_token, b.bucket, b.tick_volume_last AS last
+            FROM tick_bars_stage st JOIN bars_1m b ON b.instrument_token = st.instrument_token AND b.bucket = st.bucket
+            WHERE b.source = 'ticks' AND b.tick_volume_last IS NOT NULL
+        ) w
+        WHERE n.instrument_token = w.instrument_token AND n.bucket = w.bucket + interval '1 minute' AND n.source = 'ticks'
+          AND w.last <= n.tick_volume_first AND (n.tick_volume_prev IS NULL OR w.last > n.tick_volume_prev)
+        """
+
     /// Writes bars, and marks the minutes of skipped entries suspect, in one transaction (so the entries are
     /// acknowledged only once both are stored).
     /// - Parameters:
@@ -82,9 +104,11 @@ struct TickBarWriter: Sendable {
         return try await postgres.transaction { connection in
             var written = 0
             if !rows.isEmpty {
+                _ = try await connection.query("SELECT pg_advisory_xact_lock($1)", [Self.writeLockKey])
                 try await connection.execute(Self.createStage)
                 _ = try await connection.copyIn(table: "tick_bars_stage", columns: Self.stageColumns, rows: rows)
                 written = try await connection.execute(Self.upsert)
+                _ = try await connection.execute(Self.recountNextMinute)
             }
             if !skipped.isEmpty {
                 let minutes = Array(skipped)

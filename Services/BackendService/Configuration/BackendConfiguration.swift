@@ -15,6 +15,10 @@ struct BackendConfiguration: Sendable {
     var market: MarketAPIConfiguration
     /// Suspect minutes, their repair and the reconciler (``RepairConfiguration``: `REPAIR_*`, `RECONCILE_*`).
     var repair: RepairConfiguration
+    /// The two-tier subscription system (``TierConfiguration``: `SUBSCRIPTION_CAP`, `TIER_B_*`, `WATCHLIST_*`, `EOD_*`).
+    var tiers: TierConfiguration
+    /// The quote stream (``StreamConfiguration``: `STREAM_*`).
+    var stream: StreamConfiguration
     /// `API_KEY_ENABLED` (default on outside dev and test): the webhook requires `X-API-Key` or `X-Webhook-Secret`.
     var apiKeyEnabled: Bool
     /// `API_KEY`: accepted in `X-API-Key`; nil when unset.
@@ -27,6 +31,8 @@ struct BackendConfiguration: Sendable {
         backfill = try BackfillConfiguration(source: source)
         market = try MarketAPIConfiguration(source: source)
         repair = try RepairConfiguration(source: source)
+        tiers = try TierConfiguration(source: source)
+        stream = try StreamConfiguration(source: source)
         apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
         apiKey = source.raw(.apiKey).flatMap { $0.isEmpty ? nil : $0 }
         webhookSecret = source.raw(.webhookSecret).flatMap { $0.isEmpty ? nil : $0 }
@@ -36,6 +42,15 @@ struct BackendConfiguration: Sendable {
                 reason: "API_KEY or WEBHOOK_SECRET is required when API_KEY_ENABLED is on (the webhook accepts either)"
             )
         }
+    }
+
+    /// What the `/api/v2` endpoints that change state (watchlists, on-demand subscriptions, admin) require when
+    /// `API_KEY_ENABLED` is on: `X-API-Key`, or `X-Webhook-Secret` in a deployment that set only `WEBHOOK_SECRET`; nothing
+    /// when it is off.
+    var apiCredentials: [RequestCredential] {
+        guard apiKeyEnabled else { return [] }
+        if let apiKey { return [.init(header: RequestCredential.apiKeyHeader, secret: apiKey)] }
+        return webhookSecret.map { [.init(header: SubscriptionEventsController<BasicRequestContext>.secretHeader, secret: $0)] } ?? []
     }
 
     /// What `POST /internal/subscription-events` accepts: nothing required when `API_KEY_ENABLED` is off.
@@ -50,7 +65,7 @@ struct BackendConfiguration: Sendable {
     /// Every key BackendService reads, in the order `print-config` prints them (duplicates, such as
     /// `REDIS_CHANNEL_PREFIX`, print once). A key read without being listed here is caught by `ConfigurationKeysTests`.
     static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [.apiKey, .webhookSecret] + BackfillConfiguration.declaredKeys + MarketAPIConfiguration.declaredKeys
-        + RepairConfiguration.declaredKeys
+        + RepairConfiguration.declaredKeys + TierConfiguration.declaredKeys + StreamConfiguration.declaredKeys
 
     /// Reads the configuration from `source` and returns what `--print-config` prints and the startup log carries.
     /// - Returns: The configuration and the `KEY=value` pairs, secrets masked.

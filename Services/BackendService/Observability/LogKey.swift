@@ -32,6 +32,7 @@ enum LogKey {
     static let lease = "lease"
     static let jobs = "jobs"
     static let interval = "interval"
+    static let cycleStart = "cycle_start"
     static let tokenSource = "token_source"
     static let gaps = "gaps"
     static let failures = "failures"
@@ -45,4 +46,6 @@ enum LogKey {
     static let minutes = "minutes"
     static let requests = "requests"
     static let minute = "minute"
+    /// The quote stream's client limit (`STREAM_MAX_CLIENTS`).
+    static let maxClients = "max_clients"
 }

@@ -181,7 +181,7 @@ struct TickerClient: Sendable, InstrumentTokenLookup {
 
     // MARK: - HTTP
 
-    private func send(
+    func send(
         _ method: HTTPMethod, path: String, body: String?, timeout: TimeAmount, headers: [(String, String)] = []
     ) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -216,16 +216,16 @@ struct TickerClient: Sendable, InstrumentTokenLookup {
         path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
     }
 
-    private static func statusError(_ status: Int, _ body: String, path: String) -> TickerClientError {
+    static func statusError(_ status: Int, _ body: String, path: String) -> TickerClientError {
         TickerClientError(.httpStatus, status: status, "\(path): \(message(body) ?? String(body.prefix(200)))")
     }
 
-    private static func message(_ body: String) -> String? {
+    static func message(_ body: String) -> String? {
         guard let object = jsonObject(body) else { return nil }
         return object["message"]?.stringValue ?? object["error"]?.stringValue ?? object["detail"]?.stringValue
     }
 
-    private static func jsonObject(_ body: String) -> JSONValue? {
+    static func jsonObject(_ body: String) -> JSONValue? {
         guard let value = try? JSONValue.parse(body.utf8), case .object = value else { return nil }
         return value
     }

@@ -24,6 +24,8 @@ protocol AppArguments: Sendable {
     var maxInstrumentsPerConnection: Int { get }
     /// Dhan: instruments per connection before the 804 disconnect.
     var dhanMaxInstrumentsPerConnection: Int { get }
+    /// Kite historical-candle requests allowed per API key per second.
+    var historicalRequestsPerSecond: Int { get }
     var sessionMode: SessionMode { get }
     var logLevel: Logger.Level { get }
     var logFormat: LogFormat { get }
@@ -32,6 +34,8 @@ protocol AppArguments: Sendable {
 extension AppArguments {
     /// Dhan's own limit unless a command line lowers it.
     var dhanMaxInstrumentsPerConnection: Int { 5000 }
+    /// Kite's own limit unless a command line raises it.
+    var historicalRequestsPerSecond: Int { 3 }
 }
 
 /// The validated form of ``AppArguments`` that the ticker and Dhan servers read.

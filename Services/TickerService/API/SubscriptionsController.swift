@@ -68,13 +68,22 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         guard status == "active" || status == "all" else {
             throw APIError(.badRequest, "invalid_status", "status must be 'active' or 'all', not \(Excerpt.quoted(status))")
         }
-        let records: [SubscriptionRecord]
+        let page = try SubscriptionPageRequest(query: request.uri.queryParameters)
+        let body: ByteBuffer
         do {
-            records = try await manager.list(activeOnly: status == "active")
+            if let page {
+                // One more than asked tells whether another page follows.
+                var records = try await manager.list(activeOnly: status == "active", after: page.after, limit: page.limit + 1)
+                let more = records.count > page.limit
+                if more { records.removeLast(records.count - page.limit) }
+                let next = more ? records.last.map { SubscriptionPageRequest.cursor(after: $0.instrumentToken) } : nil
+                body = SubscriptionListWriter.body(records, extent: .page(nextCursor: next))
+            } else {
+                body = SubscriptionListWriter.body(try await manager.list(activeOnly: status == "active"))
+            }
         } catch {
             throw APIError(error)
         }
-        let body = SubscriptionListWriter.body(records)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
     }
 

@@ -46,6 +46,12 @@ struct FeedConfiguration: Sendable {
     var ticksBufferFrames: Int = 256
     /// Historical requests per second per account (Kite: 3).
     var historyRequestsPerSecond: Int = 3
+    /// How often the spread is checked for an automatic rebalance; nil: never.
+    var rebalanceInterval: Duration? = .seconds(30)
+    /// The spread (share of a connection's capacity) above which the check rebalances.
+    var rebalanceThreshold: Double = 0.01
+    /// How long a moved instrument is carried by both connections (at least one tick interval).
+    var rebalanceOverlap: Duration = .seconds(1)
 
     /// Creates a configuration directly (tests, benchmarks).
     init(accounts: [BrokerAccount]) {
@@ -88,6 +94,11 @@ struct FeedConfiguration: Sendable {
         ticksStreamMaxLength = try source.int(.ticksStreamMaxLength, default: ticksStreamMaxLength, in: 1_000...100_000_000)
         ticksBufferFrames = try source.int(.ticksBufferFrames, default: ticksBufferFrames, in: 1...100_000)
         historyRequestsPerSecond = try source.int(.historyRequestsPerSecond, default: historyRequestsPerSecond, in: 1...100)
+        // Off under ENVIRONMENT=test, whose tests place instruments where they assert them unless they ask.
+        let interval = try source.seconds(.feedRebalanceIntervalSeconds, default: source.deployment == .test ? .zero : .seconds(30))
+        rebalanceInterval = interval > .zero ? interval : nil
+        rebalanceThreshold = Double(try source.int(.feedRebalanceThresholdPercent, default: 1, in: 1...100)) / 100
+        rebalanceOverlap = try source.seconds(.feedRebalanceOverlapSeconds, default: rebalanceOverlap)
         let placementText = source.string(.feedPlacement, default: Placement.leastLoaded.rawValue)
         guard let placement = Placement(rawValue: placementText.lowercased()) else {
             throw ConfigError(
@@ -107,7 +118,7 @@ struct FeedConfiguration: Sendable {
     static let declaredKeys: [ConfigKey] = [
         .brokerWebSocketURL, .accountsFile, .kiteAPIKey, .kiteAccessToken, .feedStaleSeconds, .feedHandshakeTimeoutSeconds,
         .feedReconnectBaseSeconds, .feedReconnectMaxSeconds, .ticksStreamMaxLength, .ticksBufferFrames, .historyRequestsPerSecond, .feedPlacement,
-        .dhanWebSocketURL, .dhanURL,
+        .dhanWebSocketURL, .dhanURL, .feedRebalanceIntervalSeconds, .feedRebalanceThresholdPercent, .feedRebalanceOverlapSeconds,
     ]
 
     /// For `print-config` and the startup log: account ids, limits and URLs, never a key or token.

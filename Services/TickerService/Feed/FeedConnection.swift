@@ -165,6 +165,14 @@ final class FeedConnection: Sendable {
     }
 
     var instrumentCount: Int { state.withLock { $0.desired.count } }
+    /// The modes of those of `tokens` this connection carries.
+    func modes(of tokens: [UInt32]) -> [UInt32: KiteMode] {
+        state.withLock { state in
+            var found: [UInt32: KiteMode] = [:]
+            for token in tokens { if let mode = state.desired[token] { found[token] = mode } }
+            return found
+        }
+    }
     var phase: FeedConnectionPhase { state.withLock { $0.phase } }
     /// Number of sessions (socket openings) so far.
     var sessionCount: Int { state.withLock { $0.sessions } }

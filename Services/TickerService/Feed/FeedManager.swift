@@ -19,15 +19,19 @@ final class FeedManager: Service, FeedControlling {
     let configuration: FeedConfiguration
     /// Every connection slot, account by account, in configuration order.
     let connections: [FeedConnection]
-    private let logger: Logger
-    private let state = Mutex(State())
+    let logger: Logger
+    let state = Mutex(State())
     /// Epoch ms since which restored subscriptions were not streamed (the start of their `reconnect` gap).
     private let restartGapSince: Int64?
 
-    private struct State {
+    struct State {
         /// token → index into `connections`.
         var placement: [UInt32: Int] = [:]
+        /// Tokens pinned to an account (``FeedSubscription/requiredAccountID``): a rebalance moves them only within it.
+        var pinned: [UInt32: String] = [:]
         var running = false
+        /// Whether a rebalance is moving instruments now.
+        var rebalancing = false
     }
 
     /// - Parameters:
@@ -178,6 +182,7 @@ final class FeedManager: Service, FeedControlling {
                         )
                     }
                     index = best
+                    if let pinned = subscription.requiredAccountID { state.pinned[token] = pinned }
                     load[index] += 1
                     accountLoad[connections[index].account.id, default: 0] += 1
                     added[token] = index
@@ -225,6 +230,7 @@ final class FeedManager: Service, FeedControlling {
         state.withLock { state in
             var plan: [Int: [UInt32]] = [:]
             for token in tokens {
+                state.pinned.removeValue(forKey: token)
                 guard let index = state.placement.removeValue(forKey: token) else { continue }
                 plan[index, default: []].append(token)
             }

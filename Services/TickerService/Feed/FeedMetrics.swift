@@ -20,6 +20,8 @@ enum FeedMetrics {
     static let feedGaps = "ticker_feed_gaps_total"
     static let feedGapsDroppedName = "ticker_feed_gaps_dropped_total"
     static let feedGapsPendingName = "ticker_feed_gaps_pending"
+    static let rebalanceMoves = "ticker_feed_rebalance_moves_total"
+    static let spreadName = "ticker_feed_spread_ratio"
 
     // Label values.
     enum Reason {
@@ -76,4 +78,8 @@ enum FeedMetrics {
     static func feedGapsDropped(_ count: Int) { Counter(label: feedGapsDroppedName).increment(by: count) }
     /// Gaps waiting to be written to Redis.
     static func feedGapsPending(_ count: Int) { Gauge(label: feedGapsPendingName).record(count) }
+    /// Counts instruments a rebalance moved.
+    static func rebalanced(_ moves: Int) { Counter(label: rebalanceMoves).increment(by: moves) }
+    /// The largest difference between two connections' loads, as a share of capacity.
+    static func spread(_ ratio: Double) { Gauge(label: spreadName).record(ratio) }
 }

@@ -5,8 +5,8 @@ import TickerAPIModel
 
 /// ``SubscriptionStore`` over `instrument_subscriptions`, `subscription_holders` and `event_outbox`.
 ///
-/// Lists are one query each (holders aggregated in SQL), and batch writes are one statement per table (arrays bound
-/// as single parameters), whatever the number of instruments.
+/// Lookups and lists are one query each (holders aggregated in SQL for lookups, joined row by row for the list), and
+/// batch writes are one statement per table (arrays bound as single parameters), whatever the number of instruments.
 struct PostgresSubscriptionStore: SubscriptionStore {
     let postgres: PostgresClient
 
@@ -29,9 +29,35 @@ struct PostgresSubscriptionStore: SubscriptionStore {
         return try await Self.subscriptions(tokens: tokens, on: nil, postgres: postgres)
     }
 
-    func list(activeOnly: Bool) async throws -> [SubscriptionRecord] {
-        let filter = activeOnly ? " WHERE s.status = 'active'" : ""
-        return try await postgres.query("\(Self.select)\(filter) ORDER BY s.instrument_token").map(Self.record)
+    func list(activeOnly: Bool, after: Int64?, limit: Int?) async throws -> [SubscriptionRecord] {
+        // A page starts after the cursor's token (keyset: the primary key's order, no OFFSET to skip through). Holders
+        // come as rows of a merge join, one per holder, folded below: aggregating them in SQL (string_agg … ORDER BY,
+        // a sort per instrument) took 30–100 ms of the 25,000-row list, the join 11 ms.
+        let filter = activeOnly ? " AND status = 'active'" : ""
+        let page = limit == nil ? "" : " LIMIT $2"
+        let parameters: [(any PostgresEncodable)?] = limit.map { [after ?? Int64.min, $0] } ?? [after ?? Int64.min]
+        let rows = try await postgres.query(
+            """
+            SELECT s.instrument_token, s.tradingsymbol, s.segment, s.exchange, s.mode, s.status, s.account_id, s.connection_id,
+                   s.created_at, s.updated_at, h.holder, h.mode AS holder_mode
+            FROM (SELECT * FROM instrument_subscriptions WHERE instrument_token > $1\(filter) ORDER BY instrument_token\(page)) s
+            LEFT JOIN subscription_holders h ON h.instrument_token = s.instrument_token
+            ORDER BY s.instrument_token, h.holder
+            """,
+            parameters
+        )
+        var records: [SubscriptionRecord] = []
+        records.reserveCapacity(rows.count)
+        for row in rows {
+            let token = try row.decode(Int64.self, "instrument_token")
+            if records.last?.instrumentToken != token { records.append(try Self.record(row, holders: [])) }
+            if let holder = try row.decodeIfPresent(String.self, "holder"),
+                let mode = try row.decodeIfPresent(String.self, "holder_mode").flatMap(SubscriptionMode.init(rawValue:))
+            {
+                records[records.count - 1].holders.append(SubscriptionHolder(holder: holder, mode: mode))
+            }
+        }
+        return records
     }
 
     func activeCount() async throws -> Int {
@@ -142,11 +168,6 @@ struct PostgresSubscriptionStore: SubscriptionStore {
     }
 
     private static func record(_ row: PostgresRow) throws -> SubscriptionRecord {
-        let modeText = try row.decode(String.self, "mode")
-        let statusText = try row.decode(String.self, "status")
-        guard let mode = SubscriptionMode(rawValue: modeText), let status = SubscriptionStatus(rawValue: statusText) else {
-            throw PostgresError(code: .decoding, message: "instrument_subscriptions row has mode '\(modeText)' and status '\(statusText)'")
-        }
         var holders: [SubscriptionHolder] = []
         if let text = try row.decodeIfPresent(String.self, "holders"), !text.isEmpty {
             for pair in text.split(separator: ",") {
@@ -154,6 +175,16 @@ struct PostgresSubscriptionStore: SubscriptionStore {
                 guard parts.count == 2, let holderMode = SubscriptionMode(rawValue: String(parts[1])) else { continue }
                 holders.append(SubscriptionHolder(holder: String(parts[0]), mode: holderMode))
             }
+        }
+        return try record(row, holders: holders)
+    }
+
+    /// A subscription row's columns, with its holders read elsewhere.
+    private static func record(_ row: PostgresRow, holders: [SubscriptionHolder]) throws -> SubscriptionRecord {
+        let modeText = try row.decode(String.self, "mode")
+        let statusText = try row.decode(String.self, "status")
+        guard let mode = SubscriptionMode(rawValue: modeText), let status = SubscriptionStatus(rawValue: statusText) else {
+            throw PostgresError(code: .decoding, message: "instrument_subscriptions row has mode '\(modeText)' and status '\(statusText)'")
         }
         return SubscriptionRecord(
             instrumentToken: try row.decode(Int64.self, "instrument_token"),

@@ -217,8 +217,9 @@ struct SubscriptionManager: Sendable {
     }
 
     /// Every subscription, or only the active ones.
-    func list(activeOnly: Bool) async throws(SubscriptionError) -> [SubscriptionRecord] {
-        try await storage("list subscriptions") { try await store.list(activeOnly: activeOnly) }
+    /// The subscriptions in token order; a page of at most `limit` after the token `after` when `limit` is given.
+    func list(activeOnly: Bool, after: Int64? = nil, limit: Int? = nil) async throws(SubscriptionError) -> [SubscriptionRecord] {
+        try await storage("list subscriptions") { try await store.list(activeOnly: activeOnly, after: after, limit: limit) }
     }
 
     /// Puts active subscriptions back on the feed after a restart, at their previous placement where possible, and
@@ -269,13 +270,13 @@ struct SubscriptionManager: Sendable {
 
     /// One `subscribed` gap for the instruments this call placed and one `mode_changed` gap for those whose mode it
     /// changed, both at this instant: the minute it falls in has only part of their ticks.
-    private func recordGaps(subscribed: some Collection<Int64>, modeChanged: [Int64]) {
+    func recordGaps(subscribed: some Collection<Int64>, modeChanged: [Int64]) {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         gaps.record(.subscribed, startMillis: now, endMillis: now, tokens: subscribed.map { UInt32(truncatingIfNeeded: $0) })
         gaps.record(.modeChanged, startMillis: now, endMillis: now, tokens: modeChanged.map { UInt32(truncatingIfNeeded: $0) })
     }
 
-    private func locked<T: Sendable>(_ tokens: [Int64], _ body: () async throws(SubscriptionError) -> T) async throws(SubscriptionError) -> T {
+    func locked<T: Sendable>(_ tokens: [Int64], _ body: () async throws(SubscriptionError) -> T) async throws(SubscriptionError) -> T {
         do {
             return try await locks.withLocks(tokens) { try await body() }
         } catch let error as SubscriptionError {
@@ -285,7 +286,7 @@ struct SubscriptionManager: Sendable {
         }
     }
 
-    private func storage<T>(_ what: String, _ body: () async throws -> T) async throws(SubscriptionError) -> T {
+    func storage<T>(_ what: String, _ body: () async throws -> T) async throws(SubscriptionError) -> T {
         do {
             return try await body()
         } catch {
@@ -295,7 +296,7 @@ struct SubscriptionManager: Sendable {
     }
 
     /// Sets modes on the feed, one call per mode.
-    private func setModes(_ changes: [(Int64, SubscriptionMode)]) async {
+    func setModes(_ changes: [(Int64, SubscriptionMode)]) async {
         guard !changes.isEmpty else { return }
         var byMode: [SubscriptionMode: [UInt32]] = [:]
         for (token, mode) in changes { byMode[mode, default: []].append(UInt32(truncatingIfNeeded: token)) }

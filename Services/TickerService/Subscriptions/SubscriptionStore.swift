@@ -5,8 +5,9 @@ protocol SubscriptionStore: Sendable {
     func subscription(token: Int64) async throws -> SubscriptionRecord?
     /// The stored subscriptions among `tokens`, by token.
     func subscriptions(tokens: [Int64]) async throws -> [Int64: SubscriptionRecord]
-    /// Every subscription (only active ones when `activeOnly`), in token order, in one query.
-    func list(activeOnly: Bool) async throws -> [SubscriptionRecord]
+    /// The subscriptions (only active ones when `activeOnly`) in token order, in one query: those after the token
+    /// `after` when given, at most `limit` when given.
+    func list(activeOnly: Bool, after: Int64?, limit: Int?) async throws -> [SubscriptionRecord]
     /// How many subscriptions are active.
     func activeCount() async throws -> Int
     /// Writes subscription rows, holder changes and outbox events in ONE transaction.

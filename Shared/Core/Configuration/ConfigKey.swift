@@ -97,6 +97,12 @@ extension ConfigKey {
     /// `FEED_PLACEMENT`: where a new instrument goes: `least_loaded` (default: the connection with the smallest share of
     /// its capacity in use, across every account of every broker) or `ordered` (fill accounts in `ACCOUNTS_FILE` order).
     public static let feedPlacement = ConfigKey("FEED_PLACEMENT")
+    /// `FEED_REBALANCE_INTERVAL_SECONDS`: how often TickerService checks the connections' spread (0: never automatically).
+    public static let feedRebalanceIntervalSeconds = ConfigKey("FEED_REBALANCE_INTERVAL_SECONDS")
+    /// `FEED_REBALANCE_THRESHOLD_PERCENT`: the spread, in % of a connection's capacity, above which it rebalances.
+    public static let feedRebalanceThresholdPercent = ConfigKey("FEED_REBALANCE_THRESHOLD_PERCENT")
+    /// `FEED_REBALANCE_OVERLAP_SECONDS`: how long a moved instrument streams on both connections before the old one lets go.
+    public static let feedRebalanceOverlapSeconds = ConfigKey("FEED_REBALANCE_OVERLAP_SECONDS")
     /// `FEED_HANDSHAKE_TIMEOUT_SECONDS`: a WebSocket upgrade the broker has not completed in this long is abandoned (default 10).
     public static let feedHandshakeTimeoutSeconds = ConfigKey("FEED_HANDSHAKE_TIMEOUT_SECONDS")
     /// `FEED_RECONNECT_BASE_SECONDS`: first reconnect delay; it doubles per failed attempt.

@@ -33,12 +33,26 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
 
     /// The methods routed on a path, sorted (the `Allow` header's value is their comma-separated list); empty when no
     /// route has the path.
+    ///
+    /// When several registered paths match, only the most specific count, as the router resolves them: a literal
+    /// segment wins over a capture at the first segment where they differ, so `/subscriptions/release` (POST) is not
+    /// also offered `/subscriptions/{token}`'s GET and DELETE.
     /// - Parameter path: A request path, e.g. `/subscriptions/150`.
     public func allowedMethods(path: String) -> [String] {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let matching = routes.filter { Self.matches($0, parts) }
+        guard let best = matching.map(Self.specificity).max(by: Self.lessSpecific) else { return [] }
         var methods = Set<String>()
-        for route in routes where Self.matches(route, parts) { methods.formUnion(route.methods) }
+        for route in matching where Self.specificity(route) == best { methods.formUnion(route.methods) }
         return methods.sorted()
+    }
+
+    /// Which segments of a route are literal, in order; compared left to right, a literal beats a capture.
+    static func specificity(_ route: Route) -> [Bool] { route.segments.map { $0 != nil } + [!route.recursive] }
+
+    static func lessSpecific(_ lhs: [Bool], _ rhs: [Bool]) -> Bool {
+        for (left, right) in zip(lhs, rhs) where left != right { return !left }
+        return lhs.count < rhs.count
     }
 
     /// Passes the request on; when it comes back not found (no route matched), answers 405 with `Allow` if another

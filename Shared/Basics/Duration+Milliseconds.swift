@@ -1,6 +1,6 @@
 extension Duration {
-    /// Whole milliseconds, for log metadata.
-    var wholeMilliseconds: Int64 {
+    /// Whole milliseconds (rounded down), for log metadata and reports.
+    public var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
