@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
 
 /// Keeps ``InstrumentRegistry`` loaded: at startup it loads until the table has rows (TickerService may still be
 /// loading the dump; every `retryInterval`), then reloads every `refreshInterval` to pick up the daily dump. A failed
@@ -15,7 +16,8 @@ struct InstrumentRegistryService: Service {
             var loaded = false
             while !Task.isCancelled {
                 do {
-                    let count = try await registry.reload()
+                    // Building the index takes seconds and cannot stop halfway; a shutdown does not wait for it.
+                    let count = try await abandonedOnCancel { [registry] in try await registry.reload() }
                     if count > 0, !loaded { logger.info("instrument registry loaded", metadata: [LogKey.instruments: "\(count)"]) }
                     loaded = loaded || count > 0
                 } catch is CancellationError {
