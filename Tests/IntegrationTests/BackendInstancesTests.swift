@@ -175,9 +175,10 @@ struct BackendInstancesTests {
                 "SELECT count(*) AS n FROM backfill_runs WHERE started_at >= $1 AND started_at < $2", [from, to]
             )
             let runs = try rows[0].decode(Int.self, "n")
-            // Six slots of 2 s in 12 s (seven when the window straddles one more boundary): one run each, a few fewer when
-            // a busy machine makes every instance late for a slot. Once per instance would be 18 or more (30 when tried).
-            #expect((3...7).contains(runs), "\(runs) cycles ran in 12 s at one per 2 s slot across three instances")
+            // Six slots of 2 s in 12 s (seven when the window straddles one more boundary): at most one run each. A busy
+            // machine can make every instance late for a slot, so fewer is fine. Once per instance would be 18 or more
+            // (30 when tried).
+            #expect((1...7).contains(runs), "\(runs) cycles ran in 12 s at one per 2 s slot across three instances")
             let claimers = try await platform.postgres.query("SELECT count(DISTINCT claimed_by) AS n FROM backfill_cycle_claims")
             #expect(try claimers[0].decode(Int.self, "n") >= 1)
         }
