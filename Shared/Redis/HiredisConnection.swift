@@ -85,11 +85,15 @@ final class HiredisConnection: @unchecked Sendable {
         try connect()
     }
 
-    /// One connection attempt (no retry): TCP connect, keepalive, socket timeouts, `AUTH`, `SELECT`.
+    /// One connection attempt (no retry): the master's address from Sentinel when configured, TCP connect, keepalive,
+    /// socket timeouts, `AUTH`, `SELECT`, and with Sentinel a check that the server is the master (`ROLE`).
     func connect() throws(RedisError) {
         drop()
-        let address = configuration.address
-        guard let newContext = chiredis_connect(configuration.host, Int32(configuration.port), configuration.connectTimeout.milliseconds) else {
+        let target = configuration.sentinels.isEmpty
+            ? RedisConfiguration.Endpoint(host: configuration.host, port: configuration.port)
+            : try SentinelDiscovery.master(configuration)
+        let address = configuration.sentinels.isEmpty ? configuration.address : "\(target.address) (master \(configuration.masterName ?? ""))"
+        guard let newContext = chiredis_connect(target.host, Int32(target.port), configuration.connectTimeout.milliseconds) else {
             throw RedisError(.connectionFailed, message: "redis at \(address): cannot allocate a connection")
         }
         if chiredis_err(newContext) != 0 {
@@ -126,6 +130,14 @@ final class HiredisConnection: @unchecked Sendable {
                 throw RedisError(.authenticationFailed, message: "redis at \(address): SELECT \(configuration.database) failed: \(message)")
             }
         }
+        if !configuration.sentinels.isEmpty {
+            // Right after a failover a sentinel may still name the old master, now a replica: writes there would fail.
+            let role = try roundTrip(Argv(["ROLE"]), timeoutMS: defaultTimeoutMS, operation: 0)
+            guard case .array(let parts) = role, parts.first?.string == "master" else {
+                drop()
+                throw RedisError(.connectionFailed, message: "redis at \(address): not the master yet (ROLE \(role)); Sentinel is failing over")
+            }
+        }
         logger.debug("redis connected", metadata: [RedisLogKey.address: "\(address)"])
     }
 
@@ -140,7 +152,9 @@ final class HiredisConnection: @unchecked Sendable {
     /// Sends one command and reads its reply. Error replies come back as `.error`.
     func command(_ argv: Argv, timeoutMS: Int64? = nil, operation: UInt64) throws(RedisError) -> RESPValue {
         try prepare()
-        return try roundTrip(argv, timeoutMS: timeoutMS ?? defaultTimeoutMS, operation: operation)
+        let reply = try roundTrip(argv, timeoutMS: timeoutMS ?? defaultTimeoutMS, operation: operation)
+        dropIfDemoted(reply)
+        return reply
     }
 
     /// Sends all commands in one write and reads all replies. Error replies come back as `.error`.
@@ -157,7 +171,16 @@ final class HiredisConnection: @unchecked Sendable {
         for _ in 0..<commands.count {
             replies.append(try readReply(operation: operation))
         }
+        if let refused = replies.first(where: \.isReadOnlyRefusal) { dropIfDemoted(refused) }
         return replies
+    }
+
+    /// A master demoted to a replica answers writes with `-READONLY`: with Sentinel the connection is dropped, so the
+    /// next command asks the sentinels again and reaches the new master. The refused command did not run.
+    private func dropIfDemoted(_ reply: RESPValue) {
+        guard !configuration.sentinels.isEmpty, reply.isReadOnlyRefusal else { return }
+        logger.warning("redis answered READONLY: the master was demoted; asking Sentinel again", metadata: [RedisLogKey.address: "\(configuration.address)"])
+        drop()
     }
 
     /// Sends `SUBSCRIBE` and consumes the confirmations.
@@ -366,5 +389,13 @@ extension String {
     var lowercasingFirst: String {
         guard let first else { return self }
         return first.lowercased() + dropFirst()
+    }
+}
+
+extension RESPValue {
+    /// `-READONLY You can't write against a read only replica.`
+    var isReadOnlyRefusal: Bool {
+        if case .error(let message) = self { return message.hasPrefix("READONLY") }
+        return false
     }
 }

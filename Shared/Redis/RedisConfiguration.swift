@@ -5,7 +5,23 @@ import SharedBasics
 /// Built from a URL of the form `redis://[[username]:password@]host[:port][/database]`:
 /// `redis://127.0.0.1:6379`, `redis://:secret@cache:6380/2`, `redis://app:secret@cache/0`, `redis://[::1]:6379`.
 /// Percent-encoded characters in the username and password are decoded. `rediss://` (TLS) is not supported.
+///
+/// Or, to find the master through Redis Sentinel and follow its failovers,
+/// `redis+sentinel://[[username]:password@]sentinel[:port][,sentinel[:port]...]/master-name[/database]`
+/// (sentinel port 26379 by default; the credentials and database are the master's).
 public struct RedisConfiguration: Sendable, Equatable {
+    /// One host and port.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+        /// `host:port`, IPv6 hosts in brackets.
+        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
     /// Host name or IP address (IPv6 without brackets).
     public var host: String
     /// TCP port, 6379 when the URL has none.
@@ -16,6 +32,10 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var password: String?
     /// Database index selected with `SELECT` after connecting (0 when the URL has no path).
     public var database: Int
+    /// The sentinels to ask for the master's address, in order; empty to connect to ``host`` and ``port`` directly.
+    public var sentinels: [Endpoint] = []
+    /// The master's name in Sentinel (`sentinel monitor <name> ...`); set whenever ``sentinels`` is.
+    public var masterName: String?
     /// Limit for establishing the TCP connection.
     public var connectTimeout: Duration
     /// Limit for each read or write on the socket; blocking commands add their block time to it.
@@ -32,7 +52,7 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// Parses a `redis://` URL.
     /// - Parameters:
-    ///   - url: `redis://[[username]:password@]host[:port][/database]`.
+    ///   - url: `redis://[[username]:password@]host[:port][/database]` or `redis+sentinel://sentinel[:port],.../master-name[/database]`.
     ///   - connectTimeout: Limit for establishing the TCP connection.
     ///   - commandTimeout: Limit for each socket read or write while running a command.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` saying what is wrong (the password is not echoed).
@@ -43,6 +63,8 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.username = parsed.username
         self.password = parsed.password
         self.database = parsed.database
+        self.sentinels = parsed.sentinels
+        self.masterName = parsed.masterName
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
     }
@@ -76,7 +98,10 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// `host:port` (IPv6 hosts in brackets), for messages and log metadata.
     public var address: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        if let masterName, !sentinels.isEmpty {
+            return "master \(masterName) via sentinel \(sentinels.map(\.address).joined(separator: ","))"
+        }
+        return Endpoint(host: host, port: port).address
     }
 
     /// The URL with the password replaced by `***`, safe for logs.
@@ -86,6 +111,9 @@ public struct RedisConfiguration: Sendable, Equatable {
             credentials = "\(username.map(percentEncode) ?? ""):***@"
         } else if let username {
             credentials = "\(percentEncode(username))@"
+        }
+        if let masterName, !sentinels.isEmpty {
+            return "redis+sentinel://\(credentials)\(sentinels.map(\.address).joined(separator: ","))/\(masterName)/\(database)"
         }
         return "redis://\(credentials)\(address)/\(database)"
     }
@@ -111,6 +139,8 @@ private enum URLParser {
         var username: String?
         var password: String?
         var database: Int
+        var sentinels: [RedisConfiguration.Endpoint] = []
+        var masterName: String?
     }
 
     static func parse(_ url: String) throws(RedisError) -> Parts {
@@ -120,9 +150,10 @@ private enum URLParser {
         let trimmed = url.trimmingWhitespace()
         guard let schemeEnd = trimmed.range(of: "://") else { throw invalid("missing scheme") }
         let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "redis" else {
+        let sentinel = scheme == "redis+sentinel"
+        guard scheme == "redis" || sentinel else {
             if scheme == "rediss" { throw invalid("TLS (rediss://) is not supported") }
-            throw invalid("scheme must be redis://, not \(scheme)://")
+            throw invalid("scheme must be redis:// or redis+sentinel://, not \(scheme)://")
         }
         var rest = Substring(trimmed[schemeEnd.upperBound...])
         if rest.contains("?") || rest.contains("#") { throw invalid("query parameters and fragments are not supported") }
@@ -147,6 +178,36 @@ private enum URLParser {
             }
         }
 
+        if sentinel {
+            let sentinels = try rest.split(separator: ",", omittingEmptySubsequences: false).map { entry throws(RedisError) in
+                let (host, port) = try hostAndPort(entry, defaultPort: 26379, invalid)
+                return RedisConfiguration.Endpoint(host: host, port: port)
+            }
+            let names = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard let name = names.first, !name.isEmpty else { throw invalid("a sentinel URL needs the master's name: redis+sentinel://host:26379/mymaster") }
+            guard names.count <= 2 else { throw invalid("unexpected path after the master's name and database") }
+            var database = 0
+            if names.count == 2 {
+                guard let value = Int(names[1]), value >= 0 else { throw invalid("database must be a non-negative integer, got '\(names[1])'") }
+                database = value
+            }
+            return Parts(
+                host: sentinels[0].host, port: sentinels[0].port, username: username, password: password, database: database,
+                sentinels: sentinels, masterName: String(name)
+            )
+        }
+        let (host, port) = try hostAndPort(rest, defaultPort: 6379, invalid)
+        var database = 0
+        if !path.isEmpty {
+            guard let value = Int(path), value >= 0 else { throw invalid("database must be a non-negative integer, got '\(path)'") }
+            database = value
+        }
+        return Parts(host: host, port: port, username: username, password: password, database: database)
+    }
+
+    /// `host[:port]` or `[v6]:port`.
+    private static func hostAndPort(_ text: Substring, defaultPort: Int, _ invalid: (String) -> RedisError) throws(RedisError) -> (String, Int) {
+        let rest = text
         var host: Substring
         var portText: Substring?
         if rest.hasPrefix("[") {
@@ -167,19 +228,14 @@ private enum URLParser {
         guard !host.contains(where: { $0 == " " || $0 == "@" || $0 == "/" }) else {
             throw invalid("malformed host")
         }
-        var port = 6379
+        var port = defaultPort
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
                 throw invalid("port must be a number from 1 to 65535, got '\(portText)'")
             }
             port = value
         }
-        var database = 0
-        if !path.isEmpty {
-            guard let value = Int(path), value >= 0 else { throw invalid("database must be a non-negative integer, got '\(path)'") }
-            database = value
-        }
-        return Parts(host: String(host), port: port, username: username, password: password, database: database)
+        return (String(host), port)
     }
 
     private static func decode(_ text: Substring, _ invalid: (String) -> RedisError) throws(RedisError) -> String {

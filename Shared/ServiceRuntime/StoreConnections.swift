@@ -28,7 +28,7 @@ public enum StoreConnections {
             try await client.connect()
         } catch {
             await client.close()
-            throw StartupError(dependency: "redis", address: "\(configuration.host):\(configuration.port)", reason: reason(error))
+            throw StartupError(dependency: "redis", address: configuration.address, reason: reason(error))
         }
         return client
     }

@@ -60,6 +60,28 @@ struct RedisConfigurationTests {
         #expect(noAuth.redactedURL == "redis://cache:6379/0")
     }
 
+    @Test func sentinelURL() throws {
+        let config = try RedisConfiguration(url: "redis+sentinel://:topsecret@10.0.0.1:26380,10.0.0.2,[::1]:26381/markets/2")
+        #expect(config.sentinels == [.init(host: "10.0.0.1", port: 26380), .init(host: "10.0.0.2", port: 26379), .init(host: "::1", port: 26381)])
+        #expect(config.masterName == "markets" && config.database == 2 && config.password == "topsecret")
+        #expect(config.address == "master markets via sentinel 10.0.0.1:26380,10.0.0.2:26379,[::1]:26381")
+        #expect(config.redactedURL == "redis+sentinel://:***@10.0.0.1:26380,10.0.0.2:26379,[::1]:26381/markets/2")
+        let plain = try RedisConfiguration(url: "redis+sentinel://127.0.0.1:26379/markets")
+        #expect(plain.database == 0 && plain.password == nil && plain.sentinels.count == 1)
+    }
+
+    @Test(arguments: [
+        "redis+sentinel://127.0.0.1:26379",
+        "redis+sentinel://127.0.0.1:26379/",
+        "redis+sentinel://127.0.0.1:26379/markets/x",
+        "redis+sentinel://127.0.0.1:26379/markets/1/2",
+        "redis+sentinel://127.0.0.1:26379,/markets",
+        "redis+sentinel://127.0.0.1:0/markets",
+    ])
+    func rejectsBadSentinelURLs(url: String) {
+        #expect(throws: RedisError.self) { _ = try RedisConfiguration(url: url) }
+    }
+
     @Test(arguments: [
         "",
         "127.0.0.1:6379",

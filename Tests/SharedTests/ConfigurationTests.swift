@@ -39,6 +39,23 @@ struct ConfigurationTests {
         #expect(production.logFormat == .json)
     }
 
+    @Test("REDIS_SENTINELS and REDIS_MASTER_NAME become a redis+sentinel:// URL keeping REDIS_URL's credentials and database")
+    func sentinels() throws {
+        func url(_ environment: [String: String]) throws -> String {
+            try CommonConfiguration(source: ConfigSource(environment: environment, dotEnvPath: nil), defaultPort: 8080).redisURL
+        }
+        #expect(try url(["REDIS_SENTINELS": "10.0.0.1:26379,10.0.0.2:26379", "REDIS_MASTER_NAME": "markets"]) == "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/markets")
+        #expect(
+            try url(["REDIS_URL": "redis://:s3cret@ignored:6379/4", "REDIS_SENTINELS": "s1:26379", "REDIS_MASTER_NAME": "markets"])
+                == "redis+sentinel://:s3cret@s1:26379/markets/4"
+        )
+        #expect(try url(["REDIS_URL": "redis+sentinel://s1:26379/markets"]) == "redis+sentinel://s1:26379/markets")
+        for bad in [["REDIS_SENTINELS": "s1:26379"], ["REDIS_MASTER_NAME": "markets"], ["REDIS_SENTINELS": "s1:26379/x", "REDIS_MASTER_NAME": "m"],
+                    ["REDIS_URL": "redis+sentinel://s1:26379/markets", "REDIS_SENTINELS": "s2:26379", "REDIS_MASTER_NAME": "markets"]] {
+            #expect(throws: ConfigError.self, "\(bad)") { _ = try url(bad) }
+        }
+    }
+
     @Test("a bad value stops startup with an error naming the key and why", arguments: [
         (["PORT": "eighty"], "PORT"),
         (["PORT": "70000"], "PORT"),

@@ -47,15 +47,21 @@ public final class Platform: Sendable {
     }
 
     /// Starts the given components (in dependency order) and waits for their `/health`.
+    /// - Parameters:
+    ///   - redisURL: The `REDIS_URL` to give every component (e.g. a Sentinel URL); `redis`'s (or the shared server's) when nil.
+    ///   - database: The `DATABASE_URL` to give every component; a fresh database on the shared cluster when nil.
     public static func start(
         _ components: [Component] = Component.allCases,
         redis: RedisServer? = nil,
+        redisURL: String? = nil,
+        database: String? = nil,
         environment: [Component: [String: String]] = [:],
         arguments: [Component: [String]] = [:]
     ) async throws -> Platform {
-        let redisServer = redis ?? RedisServer.shared
-        let database = try await PostgresCluster.shared.createDatabase()
-        let platform = try Platform(redisURL: redisServer.url, databaseURL: database, extraEnvironment: environment, extraArguments: arguments)
+        let redisAddress = redisURL ?? (redis ?? RedisServer.shared).url
+        let databaseURL: String
+        if let database { databaseURL = database } else { databaseURL = try await PostgresCluster.shared.createDatabase() }
+        let platform = try Platform(redisURL: redisAddress, databaseURL: databaseURL, extraEnvironment: environment, extraArguments: arguments)
         for component in Component.allCases where components.contains(component) {
             try await platform.start(component)
         }
@@ -66,11 +72,15 @@ public final class Platform: Sendable {
     public static func with<T>(
         _ components: [Component] = Component.allCases,
         redis: RedisServer? = nil,
+        redisURL: String? = nil,
+        database: String? = nil,
         environment: [Component: [String: String]] = [:],
         arguments: [Component: [String]] = [:],
         _ body: (Platform) async throws -> T
     ) async throws -> T {
-        let platform = try await start(components, redis: redis, environment: environment, arguments: arguments)
+        let platform = try await start(
+            components, redis: redis, redisURL: redisURL, database: database, environment: environment, arguments: arguments
+        )
         do {
             let result = try await body(platform)
             await platform.shutdown()
@@ -114,6 +124,12 @@ public final class Platform: Sendable {
 
     /// Starts one component (again) on its port and waits until `/health` answers.
     public func start(_ component: Component) async throws {
+        // A restart keeps the previous run's log beside the new one (KEEP_PLATFORM_LOGS=1 shows both).
+        let path = logPath(component)
+        if FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path + ".previous")
+            try? FileManager.default.moveItem(atPath: path, toPath: path + ".previous")
+        }
         let process = try await launch(component, port: port(component), logPath: logPath(component), environment: environment(for: component))
         processes.withLock { $0[component] = process }
     }

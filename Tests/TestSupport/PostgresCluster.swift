@@ -14,10 +14,10 @@ public final class PostgresCluster: Sendable {
     public let port: Int
     /// The temporary directory holding `data/`, `sock/` and `server.log`.
     public let directory: String
-    private let binDirectory: String
-    private let runAsUser: String?
+    let binDirectory: String
+    let runAsUser: String?
 
-    private var dataDirectory: String { directory + "/data" }
+    var dataDirectory: String { directory + "/data" }
 
     /// A process-wide cluster, started on first use and stopped at exit, for tests that neither stop nor restart it.
     public static var shared: PostgresCluster {
@@ -26,7 +26,7 @@ public final class PostgresCluster: Sendable {
 
     private static let sharedStart = Task { try await PostgresCluster.start() }
 
-    private init(port: Int, directory: String, binDirectory: String, runAsUser: String?) {
+    init(port: Int, directory: String, binDirectory: String, runAsUser: String?) {
         self.port = port
         self.directory = directory
         self.binDirectory = binDirectory
@@ -110,10 +110,19 @@ public final class PostgresCluster: Sendable {
         return connectionString(database: name)
     }
 
-    /// Stops the server (fast shutdown: running sessions are terminated) keeping its data, port and directory.
+    /// How ``stopServer(_:)`` shuts the server down.
+    public enum Shutdown: String, Sendable {
+        /// Running sessions are terminated and a shutdown checkpoint is written.
+        case fast
+        /// The postmaster and every backend quit at once, as in a crash; the next start recovers from the WAL.
+        case immediate
+    }
+
+    /// Stops the server keeping its data, port and directory.
+    /// - Parameter shutdown: Fast (the default) or immediate, as in a crash.
     /// - Throws: ``ChildProcessError`` when `pg_ctl stop` fails.
-    public func stopServer() async throws {
-        try await runTool("pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "-s"])
+    public func stopServer(_ shutdown: Shutdown = .fast) async throws {
+        try await runTool("pg_ctl", ["stop", "-D", dataDirectory, "-m", shutdown.rawValue, "-w", "-t", "60", "-s"])
     }
 
     /// Starts the server again after ``stopServer()`` and waits until it accepts connections.
@@ -141,7 +150,7 @@ public final class PostgresCluster: Sendable {
 
     // MARK: Helpers
 
-    private func runTool(_ tool: String, _ arguments: [String]) async throws {
+    func runTool(_ tool: String, _ arguments: [String]) async throws {
         let path = binDirectory + "/" + tool
         let executable: String
         let fullArguments: [String]
@@ -213,14 +222,14 @@ public final class PostgresCluster: Sendable {
         return user
     }
 
-    private static func chown(paths: [String], to user: String) throws {
+    static func chown(paths: [String], to user: String) throws {
         guard let entry = getpwnam(user) else { throw ChildProcessError(message: "PostgresCluster: no user \(user)") }
         for path in paths where Foundation.chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) != 0 {
             throw ChildProcessError(message: "PostgresCluster: chown \(path) to \(user) failed (errno \(errno))")
         }
     }
 
-    private static func append(_ text: String, toFile path: String) throws {
+    static func append(_ text: String, toFile path: String) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -230,7 +239,7 @@ public final class PostgresCluster: Sendable {
 
 /// Cluster directories still alive; their servers are stopped (SIGQUIT: immediate shutdown) and the directories
 /// removed at process exit, so no postgres outlives the test run.
-private enum ClusterRegistry {
+enum ClusterRegistry {
     static let directories = Mutex<Set<String>>([])
     static let installAtExit: Void = {
         atexit {

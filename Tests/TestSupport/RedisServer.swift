@@ -12,6 +12,8 @@ public final class RedisServer: Sendable {
     public let directory: String
     /// Whether the append-only file is on, so data survives ``restart()``.
     public let appendOnly: Bool
+    /// Arguments added after the fixture's own (e.g. `--replicaof 127.0.0.1 PORT`), kept across ``restart()``.
+    public let extraArguments: [String]
     private let executable: String
     private let process: Mutex<ChildProcess?>
 
@@ -27,8 +29,9 @@ public final class RedisServer: Sendable {
         }
     }()
 
-    private init(executable: String, port: Int, directory: String, appendOnly: Bool, process: ChildProcess) {
+    private init(executable: String, port: Int, directory: String, appendOnly: Bool, extraArguments: [String], process: ChildProcess) {
         self.executable = executable
+        self.extraArguments = extraArguments
         self.port = port
         self.directory = directory
         self.appendOnly = appendOnly
@@ -42,10 +45,11 @@ public final class RedisServer: Sendable {
     /// Starts a new server and waits until it answers `PING`.
     /// - Parameters:
     ///   - appendOnly: Turn on the append-only file so data survives ``restart()``.
+    ///   - arguments: More `redis-server` arguments, e.g. `["--replicaof", "127.0.0.1", "6380"]`.
     /// - Returns: The running server.
     /// - Throws: ``ChildProcessError`` when `redis-server` is missing or does not come up.
-    public static func start(appendOnly: Bool = false) async throws -> RedisServer {
-        try startBlocking(appendOnly: appendOnly)
+    public static func start(appendOnly: Bool = false, arguments: [String] = []) async throws -> RedisServer {
+        try startBlocking(appendOnly: appendOnly, arguments: arguments)
     }
 
     /// Starts a new server, blocking the calling thread until it answers `PING` (usually a few milliseconds).
@@ -53,7 +57,7 @@ public final class RedisServer: Sendable {
     ///   - appendOnly: Turn on the append-only file so data survives ``restart()``.
     /// - Returns: The running server.
     /// - Throws: ``ChildProcessError`` when `redis-server` is missing or does not come up.
-    public static func startBlocking(appendOnly: Bool = false) throws -> RedisServer {
+    public static func startBlocking(appendOnly: Bool = false, arguments: [String] = []) throws -> RedisServer {
         guard let executable = ChildProcess.which("redis-server") else {
             throw ChildProcessError(message: "redis-server not found on PATH; install it with `apt-get install redis-server`")
         }
@@ -64,8 +68,10 @@ public final class RedisServer: Sendable {
         for _ in 0..<5 {  // another process may grab the port between probing and binding
             let port = Ports.freeLoopbackPort()
             do {
-                let process = try launch(executable: executable, port: port, directory: directory, appendOnly: appendOnly)
-                return RedisServer(executable: executable, port: port, directory: directory, appendOnly: appendOnly, process: process)
+                let process = try launch(executable: executable, port: port, directory: directory, appendOnly: appendOnly, extraArguments: arguments)
+                return RedisServer(
+                    executable: executable, port: port, directory: directory, appendOnly: appendOnly, extraArguments: arguments, process: process
+                )
             } catch {
                 lastError = error
             }
@@ -106,7 +112,7 @@ public final class RedisServer: Sendable {
     /// - Throws: ``ChildProcessError`` when it does not come back.
     public func restart() async throws {
         shutdownProcess(grace: .seconds(5))
-        let started = try Self.launch(executable: executable, port: port, directory: directory, appendOnly: appendOnly)
+        let started = try Self.launch(executable: executable, port: port, directory: directory, appendOnly: appendOnly, extraArguments: extraArguments)
         process.withLock { $0 = started }
     }
 
@@ -119,11 +125,11 @@ public final class RedisServer: Sendable {
         running?.stopNow(grace: grace)
     }
 
-    private static func launch(executable: String, port: Int, directory: String, appendOnly: Bool) throws -> ChildProcess {
+    private static func launch(executable: String, port: Int, directory: String, appendOnly: Bool, extraArguments: [String]) throws -> ChildProcess {
         let arguments = [
             "--bind", "127.0.0.1", "--port", String(port), "--dir", directory, "--save", "",
             "--appendonly", appendOnly ? "yes" : "no", "--protected-mode", "yes", "--daemonize", "no",
-        ]
+        ] + extraArguments
         let child = try ChildProcess(
             executable: executable, arguments: arguments, workingDirectory: directory, outputPath: directory + "/redis.log")
         let deadline = ContinuousClock.now + .seconds(10)
@@ -140,7 +146,7 @@ public final class RedisServer: Sendable {
     }
 
     /// A minimal RESP `PING` over a raw socket, so readiness does not depend on the code under test.
-    private static func ping(port: Int) -> Bool {
+    static func ping(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -163,7 +169,7 @@ public final class RedisServer: Sendable {
 }
 
 /// Temporary directories of servers still alive, removed at process exit.
-private enum TempDirectories {
+enum TempDirectories {
     static let paths = Mutex<Set<String>>([])
     static let installAtExit: Void = {
         atexit {

@@ -38,9 +38,12 @@ public struct CommonConfiguration: Sendable {
     public init(source: ConfigSource, defaultPort: Int) throws(ConfigError) {
         environment = source.deployment
         redisURL = source.string(.redisURL, default: "redis://127.0.0.1:6379")
-        guard redisURL.hasPrefix("redis://") else {
-            throw ConfigError(.invalid, key: ConfigKey.redisURL.name, reason: "'\(Redaction.redactURLPassword(redisURL))' must start with redis://")
+        guard redisURL.hasPrefix("redis://") || redisURL.hasPrefix("redis+sentinel://") else {
+            throw ConfigError(
+                .invalid, key: ConfigKey.redisURL.name, reason: "'\(Redaction.redactURLPassword(redisURL))' must start with redis:// or redis+sentinel://"
+            )
         }
+        redisURL = try Self.sentinelURL(redisURL, sentinels: source.string(.redisSentinels, default: ""), masterName: source.string(.redisMasterName, default: ""))
         databaseURL = source.string(.databaseURL, default: "postgresql://postgres@127.0.0.1:5432/marketdata")
         databasePoolSize = try source.int(.databasePoolSize, default: 10, in: 1...200)
         channelPrefix = source.string(.redisChannelPrefix, default: EventChannels.defaultPrefix)
@@ -52,6 +55,30 @@ public struct CommonConfiguration: Sendable {
         host = source.string(.host, default: "127.0.0.1")
         port = try source.int(.port, default: defaultPort, in: 1...65535)
         apiKeyEnabled = try source.bool(.apiKeyEnabled, default: !source.deployment.isLocal)
+    }
+
+    /// `REDIS_SENTINELS` and `REDIS_MASTER_NAME` folded into one `redis+sentinel://` URL, keeping `REDIS_URL`'s
+    /// credentials and database (its host is then not used); `REDIS_URL` unchanged when neither is set.
+    static func sentinelURL(_ redisURL: String, sentinels: String, masterName: String) throws(ConfigError) -> String {
+        let sentinels = sentinels.trimmingCharacters(in: .whitespaces), masterName = masterName.trimmingCharacters(in: .whitespaces)
+        if sentinels.isEmpty && masterName.isEmpty { return redisURL }
+        guard !sentinels.isEmpty else { throw ConfigError(.invalid, key: ConfigKey.redisSentinels.name, reason: "REDIS_MASTER_NAME is set, so name the sentinels too (host:port,...)") }
+        guard !masterName.isEmpty, !masterName.contains("/") else {
+            throw ConfigError(.invalid, key: ConfigKey.redisMasterName.name, reason: "REDIS_SENTINELS is set, so name the master Sentinel monitors (no '/')")
+        }
+        guard !sentinels.contains(where: { $0 == "/" || $0 == "@" || $0.isWhitespace }) else {
+            throw ConfigError(.invalid, key: ConfigKey.redisSentinels.name, reason: "'\(sentinels)' must be host:port,host:port")
+        }
+        guard !redisURL.hasPrefix("redis+sentinel://") else {
+            throw ConfigError(.invalid, key: ConfigKey.redisSentinels.name, reason: "REDIS_URL already names the sentinels (redis+sentinel://); set one or the other")
+        }
+        // redis://[userinfo@]host[:port][/db]: keep the userinfo and the database.
+        let authorityAndPath = redisURL.dropFirst("redis://".count)
+        let authority = authorityAndPath.prefix { $0 != "/" }
+        let path = authorityAndPath.dropFirst(authority.count)
+        let userInfo = authority.lastIndex(of: "@").map { authority[...$0] } ?? ""
+        let database = path.count > 1 ? String(path) : ""
+        return "redis+sentinel://\(userInfo)\(sentinels)/\(masterName)\(database)"
     }
 
     /// Whether this is production with authentication turned off (`ENVIRONMENT=production`, `API_KEY_ENABLED=false`).

@@ -27,7 +27,8 @@ public struct ConfigKey: Hashable, Sendable, CustomStringConvertible {
 extension ConfigKey {
     /// The keys ``CommonConfiguration`` reads; each service's declared list starts with these.
     public static let commonKeys: [ConfigKey] = [
-        .environment, .redisURL, .databaseURL, .databasePoolSize, .redisChannelPrefix, .logLevel, .logFormat, .host, .port, .apiKeyEnabled,
+        .environment, .redisURL, .redisSentinels, .redisMasterName, .databaseURL, .databasePoolSize, .redisChannelPrefix, .logLevel, .logFormat,
+        .host, .port, .apiKeyEnabled,
     ]
 
     // Shared by every service.
@@ -35,6 +36,10 @@ extension ConfigKey {
     public static let environment = ConfigKey("ENVIRONMENT")
     /// `REDIS_URL`: `redis://[:password@]host:port[/db]`.
     public static let redisURL = ConfigKey("REDIS_URL", isURLWithCredentials: true)
+    /// `REDIS_SENTINELS`: `host:port,...` of Redis Sentinel; with `REDIS_MASTER_NAME`, the master is found through them.
+    public static let redisSentinels = ConfigKey("REDIS_SENTINELS")
+    /// `REDIS_MASTER_NAME`: the master's name in Sentinel.
+    public static let redisMasterName = ConfigKey("REDIS_MASTER_NAME")
     /// `DATABASE_URL`: a libpq connection string (URL or key=value); empty means libpq's `PG*` variables.
     public static let databaseURL = ConfigKey("DATABASE_URL", isURLWithCredentials: true)
     /// `DATABASE_POOL_SIZE`: connections per service.
