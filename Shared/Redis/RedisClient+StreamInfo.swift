@@ -9,6 +9,10 @@ public struct RedisStreamGroupInfo: Sendable, Equatable {
     /// Entries added to the stream and not yet delivered to the group; nil when Redis cannot tell (older than 7.0, or
     /// entries were deleted from the stream since the group read them).
     public var lag: Int?
+    /// The logical position of the last entry delivered to the group (Redis 7.0; nil when Redis cannot tell).
+    public var entriesRead: Int?
+    /// The id of the last entry delivered to the group.
+    public var lastDeliveredID: String?
 
     /// Creates the information.
     /// - Parameters:
@@ -16,11 +20,15 @@ public struct RedisStreamGroupInfo: Sendable, Equatable {
     ///   - consumers: Consumer count.
     ///   - pending: Pending entry count.
     ///   - lag: Undelivered entry count, when known.
-    public init(name: String, consumers: Int, pending: Int, lag: Int?) {
+    ///   - entriesRead: The group's read counter, when known.
+    ///   - lastDeliveredID: The last delivered id.
+    public init(name: String, consumers: Int, pending: Int, lag: Int?, entriesRead: Int? = nil, lastDeliveredID: String? = nil) {
         self.name = name
         self.consumers = consumers
         self.pending = pending
         self.lag = lag
+        self.entriesRead = entriesRead
+        self.lastDeliveredID = lastDeliveredID
     }
 }
 
@@ -47,7 +55,11 @@ extension RedisClient {
     /// - Returns: Its length and, on Redis 7, how many entries were ever added.
     /// - Throws: ``RedisError`` (Redis answers an error when the stream does not exist).
     public func xinfoStream(_ stream: String) async throws -> RedisStreamInfo {
-        let reply = try await send(["XINFO", "STREAM", stream])
+        try streamInfo(try await send(["XINFO", "STREAM", stream]))
+    }
+
+    /// An `XINFO STREAM` reply.
+    func streamInfo(_ reply: RESPValue) throws -> RedisStreamInfo {
         let values = try fieldMap(reply, "XINFO STREAM")
         guard let length = values["length"]?.int else { throw unexpected(reply, "XINFO STREAM") }
         return RedisStreamInfo(length: Int(length), entriesAdded: values["entries-added"]?.int.map(Int.init))
@@ -58,14 +70,21 @@ extension RedisClient {
     /// - Returns: Every group, in Redis's order; empty when the stream has none.
     /// - Throws: ``RedisError`` (Redis answers an error when the stream does not exist).
     public func xinfoGroups(_ stream: String) async throws -> [RedisStreamGroupInfo] {
-        let reply = try await send(["XINFO", "GROUPS", stream])
+        try groupInfos(try await send(["XINFO", "GROUPS", stream]))
+    }
+
+    /// An `XINFO GROUPS` reply.
+    func groupInfos(_ reply: RESPValue) throws -> [RedisStreamGroupInfo] {
         guard let groups = reply.array else { throw unexpected(reply, "XINFO GROUPS") }
         return try groups.map { group in
             let values = try fieldMap(group, "XINFO GROUPS")
             guard let name = values["name"]?.string, let consumers = values["consumers"]?.int, let pending = values["pending"]?.int else {
                 throw unexpected(reply, "XINFO GROUPS")
             }
-            return RedisStreamGroupInfo(name: name, consumers: Int(consumers), pending: Int(pending), lag: values["lag"]?.int.map(Int.init))
+            return RedisStreamGroupInfo(
+                name: name, consumers: Int(consumers), pending: Int(pending), lag: values["lag"]?.int.map(Int.init),
+                entriesRead: values["entries-read"]?.int.map(Int.init), lastDeliveredID: values["last-delivered-id"]?.string
+            )
         }
     }
 

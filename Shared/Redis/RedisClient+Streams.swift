@@ -141,7 +141,52 @@ extension RedisClient {
         arguments.append("STREAMS")
         arguments += streams
         arguments += Array(repeating: ">", count: streams.count)
-        let reply = try await send(argv: Argv(arguments), timeout: timeout)
+        return try readEntries(try await send(argv: Argv(arguments), timeout: timeout))
+    }
+
+    /// What ``xreadgroupCountingTrimmed(group:consumer:stream:count:)`` read.
+    public struct CountedGroupRead: Sendable, Equatable {
+        /// The entries, oldest first; empty when there was nothing new.
+        public var entries: [RedisStreamEntry]
+        /// Entries the stream trimmed (`MAXLEN`) before the group read them, just before this read; nil when Redis
+        /// cannot tell (before 7.0, or entries were deleted with `XDEL`).
+        public var trimmedUnread: Int?
+        /// The group's last delivered id before this read: the trimmed entries came after it.
+        public var lastDeliveredID: String?
+    }
+
+    /// Reads new entries at once (no blocking) together with the stream's and the group's counters at that instant, in
+    /// one `MULTI`/`EXEC`, so that no other read can come between: the entries the stream dropped from its head
+    /// (`entries-added` − `length`) beyond those the group had read (`entries-read`) were trimmed before anyone read
+    /// them, and this read is the one that skips them.
+    /// - Parameters:
+    ///   - group: The consumer group.
+    ///   - consumer: This consumer's name.
+    ///   - stream: The stream key (it must exist).
+    ///   - count: Maximum entries.
+    /// - Returns: The entries and the trimmed count.
+    /// - Throws: ``RedisError`` (e.g. `NOGROUP` as code ``RedisError/Code/server``).
+    public func xreadgroupCountingTrimmed(group: String, consumer: String, stream: String, count: Int) async throws -> CountedGroupRead {
+        let replies = try await pipeline([
+            ["MULTI"], ["XINFO", "STREAM", stream], ["XINFO", "GROUPS", stream],
+            ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count), "STREAMS", stream, ">"], ["EXEC"],
+        ])
+        guard let executed = replies.last else { throw RedisError(.protocolError, message: "redis at \(configuration.address): no EXEC reply") }
+        if case .error(let message) = executed { throw RedisError(.server, message: message) }
+        guard let results = executed.array, results.count == 3 else { throw unexpected(executed, "EXEC") }
+        if case .error(let message) = results[2] { throw RedisError(.server, message: message) }
+        let entries = try readEntries(results[2])
+        let stream = try? streamInfo(results[0])
+        let groupInfo = (try? groupInfos(results[1]))?.first { $0.name == group }
+        var trimmed: Int?
+        if let added = stream?.entriesAdded, let length = stream?.length, let read = groupInfo?.entriesRead {
+            trimmed = max(0, added - length - read)
+        }
+        return CountedGroupRead(entries: entries, trimmedUnread: trimmed, lastDeliveredID: groupInfo?.lastDeliveredID)
+    }
+
+    /// The entries of an `XREADGROUP` reply, stream by stream.
+    private func readEntries(_ reply: RESPValue) throws -> [RedisStreamEntry] {
         if reply.isNull { return [] }
         guard let perStream = reply.array else { throw unexpected(reply, "XREADGROUP") }
         var entries: [RedisStreamEntry] = []

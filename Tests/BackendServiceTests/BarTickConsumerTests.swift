@@ -191,4 +191,45 @@ struct BarTickConsumerTests {
         #expect(a < b && b < c)
         #expect(a.key < b.key && b.key < c.key)
     }
+
+    @Test("ticks the stream trimmed before the group read them are not lost silently: the minutes they spanned are marked suspect for the instruments that were ticking")
+    func trimmedTicksMarkMinutesSuspect() async throws {
+        let fixture = try await BarFixture.make()
+        let (m, token) = (m, token)
+        let stream = fixture.channels.ticksStream
+        func add(_ id: String, ets: Int64, volume: Int64, maxLength: Int? = nil) async throws {
+            let fields = BarFixture.fullTickFields(token: token, price: "1500.00", volume: volume, oi: nil, ets: ets)
+            let trim = maxLength.map { ["MAXLEN", String($0)] } ?? []
+            try await fixture.redis.send(["XADD", stream] + trim + [id] + fields.flatMap { [$0.0, $0.1] })
+        }
+        func trimmedMarks() async throws -> Set<Int64> {
+            Set(try await fixture.postgres.query(
+                "SELECT extract(epoch FROM bucket)::bigint AS minute FROM suspect_minutes WHERE instrument_token = $1 AND 'ticks_trimmed' = ANY(reasons)", [token]
+            ).map { try $0.decode(Int64.self, "minute") })
+        }
+        // Stream ids carry the ticks' own times, as when TickerService writes them as they arrive.
+        let consumerName = "bars-trim-test"
+        try await withConsumer(fixture.consumer(name: consumerName)) {
+            for second in 1...10 { try await add("\((m + Int64(second)) * 1000)-0", ets: m + Int64(second), volume: 1_000 + Int64(second)) }
+            let folded = try await fixture.eventually("the first minute is folded and acked") {
+                let bar = try await fixture.bar(token, m)
+                let pending = try await fixture.pendingCount()
+                return bar != nil && pending == 0
+            }
+            #expect(folded)
+        }
+        #expect(try await trimmedMarks().isEmpty, "a consumer that keeps up marks nothing")
+
+        // While the consumer is away, 2,000 more ticks arrive and the stream keeps only the last 300: 1,700 are gone
+        // before anyone read them.
+        for index in 0..<2_000 {
+            try await add("\((m + 60) * 1000)-\(index)", ets: m + 60 + Int64(index / 100), volume: 2_000 + Int64(index), maxLength: 300)
+        }
+        try await withConsumer(fixture.consumer(name: consumerName)) {
+            let marked = try await fixture.eventually("the trimmed minutes are marked suspect") { try await trimmedMarks() == [m, m + 60] }
+            let found = try await trimmedMarks().sorted()
+            #expect(marked, "marked: \(found)")
+        }
+        await fixture.close()
+    }
 }

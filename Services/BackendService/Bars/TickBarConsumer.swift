@@ -51,7 +51,7 @@ struct TickBarConsumer: Service {
                 stream: settings.stream, group: settings.group, consumer: settings.consumer, startID: settings.startID, readCount: settings.readCount,
                 block: min(settings.flushInterval, .milliseconds(500)), claimMinIdle: settings.claimIdle,
                 claimEvery: max(settings.claimIdle / 2, .milliseconds(100)), maxClaimedPerLook: settings.maxUnacknowledged,
-                failureBackoff: Self.backoff, claimedCounter: MarketMetrics.ticksClaimed,
+                failureBackoff: Self.backoff, claimedCounter: MarketMetrics.ticksClaimed, countsTrimmed: true,
                 messages: .init(
                     failed: "tick bar consumer failed; retrying", groupCreateFailed: "tick bar consumer failed; retrying",
                     acknowledgeFailed: "tick bar consumer failed; retrying",
@@ -124,6 +124,29 @@ struct TickBarFolder: StreamBatchHandler {
         } catch {
             logger.warning("final tick bar flush failed; the entries stay pending", metadata: [LogKey.error: "\(error)"])
             return .none
+        }
+    }
+
+    /// Ticks the stream trimmed before this group read them (BackendService fell behind by more than `{prefix}:ticks`
+    /// holds): counted, logged, and the minutes they spanned marked suspect for every instrument that was ticking, so
+    /// the repair replaces those bars with the broker's candles instead of leaving them short.
+    mutating func trimmed(_ loss: StreamTrimLoss) async {
+        MarketMetrics.trimmedUnread(loss.entries)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let to = loss.beforeID.flatMap { StreamedTick.parseID($0)?.0 } ?? now
+        let from = loss.afterID.flatMap { StreamedTick.parseID($0)?.0 }.map { max($0, 0) } ?? to
+        do {
+            let marked = try await writer.markTrimmed(fromMillis: from == 0 ? to : from, toMillis: to)
+            RepairMetrics.marked(marked, reason: FeedGap.Reason.ticksTrimmed.rawValue)
+            logger.warning(
+                "tick entries trimmed from the stream before they were read; their minutes are marked suspect",
+                metadata: [LogKey.entries: "\(loss.entries)", LogKey.minutes: "\(marked)", LogKey.entryID: "\(loss.afterID ?? "-")…\(loss.beforeID ?? "-")"]
+            )
+        } catch {
+            logger.error(
+                "tick entries trimmed from the stream before they were read; their minutes could not be marked",
+                metadata: [LogKey.entries: "\(loss.entries)", LogKey.error: "\(error)"]
+            )
         }
     }
 

@@ -120,3 +120,11 @@ struct TickBarWriter: Sendable {
         }
     }
 }
+
+extension TickBarWriter {
+    /// Marks the minutes of ticks the stream trimmed unread (``TickBarFolder/trimmed(_:)``).
+    /// - Returns: Minutes marked.
+    func markTrimmed(fromMillis: Int64, toMillis: Int64) async throws -> Int {
+        try await SuspectMinuteStore(postgres: postgres).markTicking(fromMillis: fromMillis, toMillis: toMillis, reason: .ticksTrimmed, delay: suspectDelay)
+    }
+}

@@ -21,6 +21,9 @@ public struct FeedGap: Sendable, Equatable {
         case modeChanged = "mode_changed"
         /// BackendService's tick consumer skipped or dead-lettered entries of the instrument.
         case ticksSkipped = "ticks_skipped"
+        /// BackendService found entries `{prefix}:ticks` trimmed before its tick-bar group read them (it fell behind by
+        /// more than the stream holds); not sent by TickerService.
+        case ticksTrimmed = "ticks_trimmed"
     }
 
     /// The current schema version written by publishers.

@@ -101,6 +101,31 @@ public protocol StreamBatchHandler: Sendable {
 
     /// Called once the consumer group exists, before the first read.
     func started()
+
+    /// Called when a read found that the stream trimmed entries before the group read them (only with
+    /// ``StreamGroupConsumer/Settings/countsTrimmed``): they are gone, and this read is the one that skips them.
+    mutating func trimmed(_ loss: StreamTrimLoss) async
+}
+
+/// Entries a stream trimmed (`MAXLEN`) before its consumer group read them: lost to the group.
+public struct StreamTrimLoss: Sendable, Equatable {
+    /// How many.
+    public var entries: Int
+    /// The group's last delivered id before them (nil when Redis did not say): they came after it.
+    public var afterID: String?
+    /// The first entry the group read after them (nil when the read found none): they came before it.
+    public var beforeID: String?
+
+    /// Creates a loss.
+    /// - Parameters:
+    ///   - entries: How many entries were trimmed unread.
+    ///   - afterID: The last delivered id before them.
+    ///   - beforeID: The first id read after them.
+    public init(entries: Int, afterID: String?, beforeID: String?) {
+        self.entries = entries
+        self.afterID = afterID
+        self.beforeID = beforeID
+    }
 }
 
 extension StreamBatchHandler {
@@ -115,6 +140,10 @@ extension StreamBatchHandler {
     ///   - dead: The entry.
     ///   - deliveries: The delivery count, if any.
     public func deadLetter(_ dead: StreamBatchVerdict.Dead, deliveries: Int?) async {}
+
+    /// Nothing to do about trimmed entries.
+    /// - Parameter loss: The entries lost.
+    public mutating func trimmed(_ loss: StreamTrimLoss) async {}
 
     /// Nothing to announce.
     public func started() {}

@@ -54,6 +54,9 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
         public var removeIdleConsumersAfter: Duration?
         /// The log lines' texts, so each consumer keeps its own.
         public var messages: Messages
+        /// Whether each read first looks, atomically with it, for entries the stream trimmed before the group read them,
+        /// and tells the handler (``StreamBatchHandler/trimmed(_:)``). A read that finds nothing new then blocks as usual.
+        public var countsTrimmed: Bool
 
         /// Creates settings.
         /// - Parameters:
@@ -72,12 +75,14 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
         ///   - claimedCounter: The counter of claimed entries.
         ///   - removeIdleConsumersAfter: Idle time after which another consumer with no pending entries is removed
         ///     from the group (default 10 minutes; nil: never).
+        ///   - countsTrimmed: Whether reads look for entries trimmed before the group read them.
         ///   - messages: The log lines' texts.
         public init(
             stream: String, group: String, consumer: String, startID: String, readCount: Int, block: Duration, claimMinIdle: Duration,
             claimEvery: Duration, maxClaimedPerLook: Int? = nil, maxDeliveries: Int? = nil, failureBackoff: Backoff, setupBackoff: Backoff? = nil,
-            claimedCounter: String? = nil, removeIdleConsumersAfter: Duration? = .seconds(600), messages: Messages
+            claimedCounter: String? = nil, removeIdleConsumersAfter: Duration? = .seconds(600), countsTrimmed: Bool = false, messages: Messages
         ) {
+            self.countsTrimmed = countsTrimmed
             self.stream = stream
             self.group = group
             self.consumer = consumer
@@ -202,10 +207,22 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
                     try await claimIdle(&state)
                     await removeDeadConsumers()
                 }
-                let entries = try await cancelWhenGracefulShutdown {
-                    try await redis.xreadgroup(
-                        group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.readCount, block: settings.block
+                var entries: [RedisStreamEntry] = []
+                if settings.countsTrimmed {
+                    let read = try await redis.xreadgroupCountingTrimmed(
+                        group: settings.group, consumer: settings.consumer, stream: settings.stream, count: settings.readCount
                     )
+                    if let trimmed = read.trimmedUnread, trimmed > 0 {
+                        await state.handler.trimmed(StreamTrimLoss(entries: trimmed, afterID: read.lastDeliveredID, beforeID: read.entries.first?.id))
+                    }
+                    entries = read.entries
+                }
+                if entries.isEmpty {
+                    entries = try await cancelWhenGracefulShutdown {
+                        try await redis.xreadgroup(
+                            group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.readCount, block: settings.block
+                        )
+                    }
                 }
                 if !entries.isEmpty {
                     try await deliver(entries.map { StreamDelivery(entry: $0, deliveries: 1) }, &state)
