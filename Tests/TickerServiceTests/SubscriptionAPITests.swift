@@ -255,6 +255,29 @@ struct SubscriptionAPITests {
         }
     }
 
+    @Test("the list is answered again from memory until a change: a subscribe, a mode change or a removal shows in the very next list")
+    func listFollowsEveryChange() async throws {
+        let fixture = try await TickerFixture.make()
+        defer { Task { await fixture.close() } }
+        let app = try await fixture.app(feed: RecordingFeed(), restore: false)
+        try await app.test(.router) { client in
+            func listed() async throws -> [Int: String] {
+                let response = try await client.send("/subscriptions", .get)
+                let rows = try TestJSON.object(response.body)["subscriptions"] as? [[String: Any]] ?? []
+                return Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["instrument_token"] as? Int).map { ($0, row["mode"] as? String ?? "") } })
+            }
+            _ = try await client.post("/subscriptions", json: ["instrument_token": 738_561, "requested_mode": "QUOTE"])
+            #expect(try await listed() == [738_561: "QUOTE"])
+            #expect(try await listed() == [738_561: "QUOTE"], "the same list again")
+            _ = try await client.post("/subscriptions", json: ["instrument_token": 256_265, "requested_mode": "QUOTE"])
+            #expect(try await listed() == [738_561: "QUOTE", 256_265: "QUOTE"])
+            _ = try await client.post("/subscriptions", json: ["instrument_token": 256_265, "requested_mode": "FULL", "holder": "user:second"])
+            #expect(try await listed() == [738_561: "QUOTE", 256_265: "FULL"])
+            _ = try await client.send("/subscriptions/738561", .delete)
+            #expect(try await listed() == [256_265: "FULL"])
+        }
+    }
+
     @Test("bad requests get a 4xx with a JSON error that says what was wrong, and change nothing")
     func badRequests() async throws {
         let fixture = try await TickerFixture.make()

@@ -70,18 +70,18 @@ struct SubscriptionsController<Context: RequestContext>: Sendable {
         }
         let page = try SubscriptionPageRequest(query: request.uri.queryParameters)
         let body: ByteBuffer
+        let key = SubscriptionListCache.Key(activeOnly: status == "active", after: page?.after, limit: page?.limit)
         do {
-            if let page {
+            body = try await manager.listCache.body(for: key) {
+                guard let page else { return SubscriptionListWriter.body(try await manager.list(activeOnly: key.activeOnly)) }
                 // One more than asked tells whether another page follows.
-                var records = try await manager.list(activeOnly: status == "active", after: page.after, limit: page.limit + 1)
+                var records = try await manager.list(activeOnly: key.activeOnly, after: page.after, limit: page.limit + 1)
                 let more = records.count > page.limit
                 if more { records.removeLast(records.count - page.limit) }
                 let next = more ? records.last.map { SubscriptionPageRequest.cursor(after: $0.instrumentToken) } : nil
-                body = SubscriptionListWriter.body(records, extent: .page(nextCursor: next))
-            } else {
-                body = SubscriptionListWriter.body(try await manager.list(activeOnly: status == "active"))
+                return SubscriptionListWriter.body(records, extent: .page(nextCursor: next))
             }
-        } catch {
+        } catch let error as SubscriptionError {
             throw APIError(error)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))

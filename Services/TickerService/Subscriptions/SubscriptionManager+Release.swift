@@ -56,6 +56,8 @@ extension SubscriptionManager {
                 }
             }
             guard !writes.isEmpty else { return result }
+            listCache.invalidate()
+            defer { listCache.invalidate() }
             _ = try await storage("store the release (nothing was changed)") { try await store.apply(writes, events: events) }
             if !events.isEmpty { signal.notify() }
             // Narrow the feed only now that the change is committed.

@@ -48,6 +48,8 @@ struct SubscriptionManager: Sendable {
     /// Where the first minute of a new subscription and a mode change are recorded as feed gaps (their minute holds
     /// only part of the ticks).
     var gaps = FeedGapRecorder()
+    /// The encoded lists of `GET /subscriptions`, invalidated by every write below.
+    var listCache = SubscriptionListCache()
 
     /// Adds `holder` to every instrument of `items` (all or nothing).
     /// - Parameters:
@@ -128,6 +130,8 @@ struct SubscriptionManager: Sendable {
 
             let stored: [Int64: SubscriptionRecord]
             do {
+                listCache.invalidate()
+                defer { listCache.invalidate() }
                 stored = try await store.apply(writes, events: events)
             } catch {
                 // Undo what was widened, so the feed does not stream what nobody stored.
@@ -194,6 +198,8 @@ struct SubscriptionManager: Sendable {
                     mode: existing.mode, accountID: existing.accountID
                 )]
                 : []
+            listCache.invalidate()
+            defer { listCache.invalidate() }
             let stored = try await storage("store the removal (nothing was changed)") { try await store.apply([write], events: events) }
             if !events.isEmpty { signal.notify() }
             // Narrow the feed only now that the change is committed.
@@ -247,6 +253,8 @@ struct SubscriptionManager: Sendable {
                         )
                     }
                     let placements = try await feed.subscribe(requests)
+                    listCache.invalidate()
+                    defer { listCache.invalidate() }
                     try await store.recordPlacements(placements.map { (Int64($0.token), $0.accountID, $0.connectionID) })
                     TickerMetrics.restoredSubscriptions.increment(by: live.count)
                 }
