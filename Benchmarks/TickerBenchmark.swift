@@ -92,12 +92,26 @@ struct TickerBenchmark: AsyncParsableCommand {
 
             // 3. Up to `many` subscriptions in batches of 5,000: resident memory and list latency.
             var total = singles + 500
+            var someToken: UInt32?
             while total < many {
                 let chunk = take(min(5_000, many - total))
+                someToken = someToken ?? chunk.first
                 let json = #"{"instruments":[\#(chunk.map { #"{"instrument_token":\#($0),"requested_mode":"LTP"}"# }.joined(separator: ","))]}"#
                 let reply = try await platform.post(.ticker, "/subscriptions", json: json)
                 guard reply.statusCode == 201 else { throw PlatformError("bulk: \(reply.statusCode) \(reply.text)") }
                 total += chunk.count
+            }
+            // The whole list right after a change (built afresh: a holder added to one instrument before each read) and
+            // read again with nothing changed (kept from the previous answer).
+            var changed = LatencySample()
+            if let someToken {
+                for round in 0..<20 {
+                    let holder = #"{"instrument_token":\#(someToken),"requested_mode":"LTP","holder":"bench:\#(round)"}"#
+                    guard [200, 201].contains(try await platform.post(.ticker, "/subscriptions", json: holder).statusCode) else { throw PlatformError("holder \(round) refused") }
+                    let start = ContinuousClock.now
+                    _ = try await platform.get(.ticker, "/subscriptions?status=active")
+                    changed.add(ContinuousClock.now - start)
+                }
             }
             var list = LatencySample()
             var listed = 0
@@ -124,8 +138,9 @@ struct TickerBenchmark: AsyncParsableCommand {
             }
             let rss = platform.pid(.ticker).flatMap(ProcessStats.residentBytes) ?? 0
             print("\(listed) active subscriptions: TickerService resident memory \(rss / 1_048_576) MiB")
-            print(list.describe("GET /subscriptions?status=active with \(listed) rows"))
-            print(pages.describe("GET /subscriptions?status=active&limit=1000 (\(paged) rows in pages of 1,000)"))
+            print(changed.describe("GET /subscriptions?status=active with \(listed) rows, right after a change (built afresh)"))
+            print(list.describe("GET /subscriptions?status=active with \(listed) rows, unchanged since the last read (kept)"))
+            print(pages.describe("GET /subscriptions?status=active&limit=1000 (\(paged) rows in pages of 1,000; the first walk built, the next four kept)"))
 
             // 4. Sustained ticks: the first `streaming` instruments in full mode (the rest unsubscribed), measured over `seconds`.
             let all = try (try await platform.get(.ticker, "/subscriptions?status=active").json()["subscriptions"] as? [[String: Any]] ?? [])
