@@ -45,7 +45,7 @@ struct FullLoadBenchmark: AsyncParsableCommand {
                 dropped: try await MetricsScrape.sum(platform, .ticker, "ticker_ticks_dropped_total"),
                 published: try await MetricsScrape.sum(platform, .ticker, "ticker_ticks_published_total"),
                 folded: try await MetricsScrape.sum(platform, .backend, "backend_ticks_consumed_total"),
-                trimmed: try await MetricsScrape.sum(platform, .backend, "backend_ticks_trimmed_unread_total"),
+                trimmed: try await MetricsScrape.sum(platform, .backend, "backend_tick_trims_skipped_total"),
                 bars: try await MetricsScrape.sum(platform, .backend, "backend_tick_bars_written_total")
             )
         }
@@ -110,7 +110,7 @@ struct FullLoadBenchmark: AsyncParsableCommand {
                 let now = try await Stages.read(platform, sent: sentTotal)
                 if now.decoded != after.decoded || now.folded != after.folded || now.dropped != after.dropped || now.trimmed != after.trimmed { lastMove = ContinuousClock.now }
                 after = now
-                if after.decoded + after.dropped >= sentTotal, after.folded + after.trimmed >= after.published { break }
+                if after.decoded + after.dropped >= sentTotal, after.folded >= after.published { break }
             }
             let drained = ContinuousClock.now - drainStart
 
@@ -126,7 +126,7 @@ struct FullLoadBenchmark: AsyncParsableCommand {
                 drained.seconds, sentTotal, after.dropped, after.decoded, after.published, after.folded, after.bars
             ))
             print(String(
-                format: "lost: dropped in the buffer %.0f (%.1f%%), never decoded %.0f, decoded but not written %.0f, written but not folded %.0f (of which seen trimmed from the stream before BackendService read them, their minutes marked suspect: %.0f)",
+                format: "lost: dropped in the buffer %.0f (%.1f%%), never decoded %.0f, decoded but not written %.0f, written but not folded %.0f (BackendService saw the stream trimmed ahead of it %.0f times and marked those spans suspect)",
                 after.dropped, after.dropped / max(sentTotal, 1) * 100, max(sentTotal - after.decoded - after.dropped, 0), after.decoded - after.published,
                 after.published - after.folded, after.trimmed
             ))

@@ -38,14 +38,18 @@ public struct RedisStreamInfo: Sendable, Equatable {
     public var length: Int
     /// Entries ever added to the stream (Redis 7.0 and later; nil before).
     public var entriesAdded: Int?
+    /// The id of the stream's first entry (nil when it is empty).
+    public var firstEntryID: String?
 
     /// Creates the information.
     /// - Parameters:
     ///   - length: Entries in the stream now.
     ///   - entriesAdded: Entries ever added, when Redis reports it.
-    public init(length: Int, entriesAdded: Int?) {
+    ///   - firstEntryID: The first entry's id.
+    public init(length: Int, entriesAdded: Int?, firstEntryID: String? = nil) {
         self.length = length
         self.entriesAdded = entriesAdded
+        self.firstEntryID = firstEntryID
     }
 }
 
@@ -62,7 +66,9 @@ extension RedisClient {
     func streamInfo(_ reply: RESPValue) throws -> RedisStreamInfo {
         let values = try fieldMap(reply, "XINFO STREAM")
         guard let length = values["length"]?.int else { throw unexpected(reply, "XINFO STREAM") }
-        return RedisStreamInfo(length: Int(length), entriesAdded: values["entries-added"]?.int.map(Int.init))
+        return RedisStreamInfo(
+            length: Int(length), entriesAdded: values["entries-added"]?.int.map(Int.init), firstEntryID: values["first-entry"]?.array?.first?.string
+        )
     }
 
     /// The consumer groups of a stream: `XINFO GROUPS stream`.

@@ -144,29 +144,33 @@ extension RedisClient {
         return try readEntries(try await send(argv: Argv(arguments), timeout: timeout))
     }
 
-    /// What ``xreadgroupCountingTrimmed(group:consumer:stream:count:)`` read.
-    public struct CountedGroupRead: Sendable, Equatable {
+    /// What ``xreadgroupNoticingTrimmed(group:consumer:stream:count:)`` read.
+    public struct GroupReadAfterTrim: Sendable, Equatable {
         /// The entries, oldest first; empty when there was nothing new.
         public var entries: [RedisStreamEntry]
-        /// Entries the stream trimmed (`MAXLEN`) before the group read them, just before this read; nil when Redis
-        /// cannot tell (before 7.0, or entries were deleted with `XDEL`).
-        public var trimmedUnread: Int?
+        /// Whether the stream had trimmed (`MAXLEN`) entries the group had not read yet, just before this read: its
+        /// first entry came after the group's last delivered id while entries were missing from the group's count.
+        /// This read is the one that skips them.
+        public var skippedTrimmed: Bool
         /// The group's last delivered id before this read: the trimmed entries came after it.
         public var lastDeliveredID: String?
+        /// The stream's first entry before this read: the trimmed entries came before it.
+        public var firstEntryID: String?
     }
 
     /// Reads new entries at once (no blocking) together with the stream's and the group's counters at that instant, in
-    /// one `MULTI`/`EXEC`, so that no other read can come between: the entries the stream dropped from its head
-    /// (`entries-added` − `length`) beyond those the group had read (`entries-read`) were trimmed before anyone read
-    /// them, and this read is the one that skips them.
+    /// one `MULTI`/`EXEC`, so that no other read can come between. The group skips trimmed entries when the stream's
+    /// first entry comes after the group's last delivered id and the stream dropped more entries from its head
+    /// (`entries-added` − `length`) than the group has read (`entries-read`). Redis counts `entries-read` up by one
+    /// per delivered entry even across such a gap, so how many were skipped is not known, only between which ids.
     /// - Parameters:
     ///   - group: The consumer group.
     ///   - consumer: This consumer's name.
     ///   - stream: The stream key (it must exist).
     ///   - count: Maximum entries.
-    /// - Returns: The entries and the trimmed count.
+    /// - Returns: The entries and whether this read skipped trimmed ones.
     /// - Throws: ``RedisError`` (e.g. `NOGROUP` as code ``RedisError/Code/server``).
-    public func xreadgroupCountingTrimmed(group: String, consumer: String, stream: String, count: Int) async throws -> CountedGroupRead {
+    public func xreadgroupNoticingTrimmed(group: String, consumer: String, stream: String, count: Int) async throws -> GroupReadAfterTrim {
         let replies = try await pipeline([
             ["MULTI"], ["XINFO", "STREAM", stream], ["XINFO", "GROUPS", stream],
             ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count), "STREAMS", stream, ">"], ["EXEC"],
@@ -178,11 +182,19 @@ extension RedisClient {
         let entries = try readEntries(results[2])
         let stream = try? streamInfo(results[0])
         let groupInfo = (try? groupInfos(results[1]))?.first { $0.name == group }
-        var trimmed: Int?
-        if let added = stream?.entriesAdded, let length = stream?.length, let read = groupInfo?.entriesRead {
-            trimmed = max(0, added - length - read)
+        var skipped = false
+        if let added = stream?.entriesAdded, let length = stream?.length, let read = groupInfo?.entriesRead,
+           let first = stream?.firstEntryID.flatMap(Self.idParts), let last = groupInfo?.lastDeliveredID.flatMap(Self.idParts) {
+            skipped = added - length > read && (last.0, last.1) < (first.0, first.1)
         }
-        return CountedGroupRead(entries: entries, trimmedUnread: trimmed, lastDeliveredID: groupInfo?.lastDeliveredID)
+        return GroupReadAfterTrim(entries: entries, skippedTrimmed: skipped, lastDeliveredID: groupInfo?.lastDeliveredID, firstEntryID: stream?.firstEntryID)
+    }
+
+    /// `ms-seq` as numbers.
+    static func idParts(_ id: String) -> (UInt64, UInt64)? {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let millis = UInt64(parts[0]), let sequence = UInt64(parts[1]) else { return nil }
+        return (millis, sequence)
     }
 
     /// The entries of an `XREADGROUP` reply, stream by stream.

@@ -6,6 +6,33 @@ import Testing
 struct RedisStreamTests {
     let server = RedisServer.shared
 
+    @Test("a read that skips entries trimmed before the group read them says so, once; trimming what the group already read is no loss")
+    func readNoticesTrimmedEntries() async throws {
+        let stream = unique("ticks-stream")
+        let client = try makeClient(server.url)
+        defer { Task { await client.close() } }
+        try await client.xgroupCreate(stream, group: "bars", startID: "0", makeStream: true)
+        func add(_ count: Int, maxLength: Int) async throws {
+            for index in 0..<count { try await client.send(["XADD", stream, "MAXLEN", String(maxLength), "*", "n", String(index)]) }
+        }
+        func read(_ count: Int) async throws -> RedisClient.GroupReadAfterTrim {
+            try await client.xreadgroupNoticingTrimmed(group: "bars", consumer: "c", stream: stream, count: count)
+        }
+        // Caught up while the stream trims behind the group: nothing lost.
+        try await add(50, maxLength: 1_000)
+        #expect(try await read(100).skippedTrimmed == false)
+        try await add(2_000, maxLength: 100)
+        var catchingUp = try await read(5_000)
+        #expect(catchingUp.entries.count == 100 && catchingUp.skippedTrimmed, "1,950 of 2,000 were trimmed before the group read them")
+        let before = catchingUp.lastDeliveredID
+        #expect(before != nil && catchingUp.firstEntryID == catchingUp.entries.first?.id)
+        // Later reads skip nothing more, although Redis's counters stay short of the stream's: they must not report it again.
+        try await add(50, maxLength: 1_000)
+        catchingUp = try await read(10)
+        #expect(catchingUp.entries.count == 10 && !catchingUp.skippedTrimmed)
+        #expect(try await read(100).skippedTrimmed == false)
+    }
+
     @Test func consumerDiesBeforeAckAndAnotherClaims() async throws {
         let stream = unique("events-stream")
         let group = "backend"

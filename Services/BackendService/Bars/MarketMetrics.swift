@@ -8,7 +8,7 @@ enum MarketMetrics {
     static let barFlushes = "backend_tick_bar_flushes_total"
     static let barFlushFailures = "backend_tick_bar_flush_failures_total"
     static let ticksClaimed = "backend_ticks_claimed_total"
-    static let ticksTrimmedUnread = "backend_ticks_trimmed_unread_total"
+    static let ticksTrimmedUnread = "backend_tick_trims_skipped_total"
     static let strikeDistributionRequests = "backend_strike_distribution_requests_total"
     static let autoSubscribeAttempts = "backend_auto_subscribe_attempts_total"
     static let autoSubscribeFailures = "backend_auto_subscribe_failures_total"
@@ -17,7 +17,7 @@ enum MarketMetrics {
     static func consumed(_ count: Int) { Counter(label: ticksConsumed).increment(by: count) }
     static func malformed(_ count: Int) { Counter(label: ticksMalformed).increment(by: count) }
     static func claimed(_ count: Int) { Counter(label: ticksClaimed).increment(by: count) }
-    static func trimmedUnread(_ count: Int) { Counter(label: ticksTrimmedUnread).increment(by: count) }
+    static func trimmedUnread() { Counter(label: ticksTrimmedUnread).increment() }
     static func written(_ count: Int) {
         Counter(label: barsWritten).increment(by: count)
         Counter(label: barFlushes).increment()

@@ -131,7 +131,7 @@ struct TickBarFolder: StreamBatchHandler {
     /// holds): counted, logged, and the minutes they spanned marked suspect for every instrument that was ticking, so
     /// the repair replaces those bars with the broker's candles instead of leaving them short.
     mutating func trimmed(_ loss: StreamTrimLoss) async {
-        MarketMetrics.trimmedUnread(loss.entries)
+        MarketMetrics.trimmedUnread()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let to = loss.beforeID.flatMap { StreamedTick.parseID($0)?.0 } ?? now
         let from = loss.afterID.flatMap { StreamedTick.parseID($0)?.0 }.map { max($0, 0) } ?? to
@@ -140,12 +140,12 @@ struct TickBarFolder: StreamBatchHandler {
             RepairMetrics.marked(marked, reason: FeedGap.Reason.ticksTrimmed.rawValue)
             logger.warning(
                 "tick entries trimmed from the stream before they were read; their minutes are marked suspect",
-                metadata: [LogKey.entries: "\(loss.entries)", LogKey.minutes: "\(marked)", LogKey.entryID: "\(loss.afterID ?? "-")…\(loss.beforeID ?? "-")"]
+                metadata: [LogKey.minutes: "\(marked)", LogKey.entryID: "\(loss.afterID ?? "-")…\(loss.beforeID ?? "-")"]
             )
         } catch {
             logger.error(
                 "tick entries trimmed from the stream before they were read; their minutes could not be marked",
-                metadata: [LogKey.entries: "\(loss.entries)", LogKey.error: "\(error)"]
+                metadata: [LogKey.entryID: "\(loss.afterID ?? "-")…\(loss.beforeID ?? "-")", LogKey.error: "\(error)"]
             )
         }
     }

@@ -8,8 +8,6 @@ enum LogKey {
     static let transport = "transport"
     static let source = "source"
     static let entryID = "entry_id"
-    /// How many entries (trimmed tick entries).
-    static let entries = "entries"
     static let originalID = "original_id"
     static let eventID = "event_id"
     static let eventType = "event_type"

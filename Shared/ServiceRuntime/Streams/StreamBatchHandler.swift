@@ -107,22 +107,19 @@ public protocol StreamBatchHandler: Sendable {
     mutating func trimmed(_ loss: StreamTrimLoss) async
 }
 
-/// Entries a stream trimmed (`MAXLEN`) before its consumer group read them: lost to the group.
+/// Entries a stream trimmed (`MAXLEN`) before its consumer group read them: lost to the group. Redis does not say how
+/// many, only between which ids.
 public struct StreamTrimLoss: Sendable, Equatable {
-    /// How many.
-    public var entries: Int
     /// The group's last delivered id before them (nil when Redis did not say): they came after it.
     public var afterID: String?
-    /// The first entry the group read after them (nil when the read found none): they came before it.
+    /// The stream's first entry after the trim (nil when Redis did not say): they came before it.
     public var beforeID: String?
 
     /// Creates a loss.
     /// - Parameters:
-    ///   - entries: How many entries were trimmed unread.
     ///   - afterID: The last delivered id before them.
-    ///   - beforeID: The first id read after them.
-    public init(entries: Int, afterID: String?, beforeID: String?) {
-        self.entries = entries
+    ///   - beforeID: The first id still in the stream after them.
+    public init(afterID: String?, beforeID: String?) {
         self.afterID = afterID
         self.beforeID = beforeID
     }

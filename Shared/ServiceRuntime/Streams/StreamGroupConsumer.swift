@@ -209,11 +209,11 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
                 }
                 var entries: [RedisStreamEntry] = []
                 if settings.countsTrimmed {
-                    let read = try await redis.xreadgroupCountingTrimmed(
+                    let read = try await redis.xreadgroupNoticingTrimmed(
                         group: settings.group, consumer: settings.consumer, stream: settings.stream, count: settings.readCount
                     )
-                    if let trimmed = read.trimmedUnread, trimmed > 0 {
-                        await state.handler.trimmed(StreamTrimLoss(entries: trimmed, afterID: read.lastDeliveredID, beforeID: read.entries.first?.id))
+                    if read.skippedTrimmed {
+                        await state.handler.trimmed(StreamTrimLoss(afterID: read.lastDeliveredID, beforeID: read.firstEntryID))
                     }
                     entries = read.entries
                 }
