@@ -108,6 +108,9 @@ struct MinuteBarBuilder: Sendable {
     /// Bars changed since the last ``markWritten()``.
     var dirtyCount: Int { dirty.count }
 
+    /// The instruments that ticked lately: those with a bar held or a volume remembered.
+    var recentTokens: Set<Int64> { Set(bars.keys.map(\.token)).union(lastVolume.keys) }
+
     /// Folds in one tick.
     /// - Returns: true when the tick opened a minute newer than any seen so far (a minute closed: time to flush).
     @discardableResult

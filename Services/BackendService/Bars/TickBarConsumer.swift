@@ -79,6 +79,8 @@ struct TickBarFolder: StreamBatchHandler {
     var skipped = Set<TickBarWriter.SkippedMinute>()
     var flushRequested = false
     var lastFlush = ContinuousClock.now
+    /// Minutes already marked `ticks_trimmed` by this consumer.
+    var trimMarkedMinutes = Set<Int64>()
 
     init(writer: TickBarWriter, settings: TickBarConsumer.Settings, logger: Logger) {
         self.writer = writer
@@ -128,15 +130,23 @@ struct TickBarFolder: StreamBatchHandler {
     }
 
     /// Ticks the stream trimmed before this group read them (BackendService fell behind by more than `{prefix}:ticks`
-    /// holds): counted, logged, and the minutes they spanned marked suspect for every instrument that was ticking, so
-    /// the repair replaces those bars with the broker's candles instead of leaving them short.
+    /// holds): counted, logged, and the minutes they spanned marked suspect for every instrument this consumer saw
+    /// ticking lately (those after the gap included), so the repair replaces those bars with the broker's candles
+    /// instead of leaving them short.
     mutating func trimmed(_ loss: StreamTrimLoss) async {
         MarketMetrics.trimmedUnread()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let to = loss.beforeID.flatMap { StreamedTick.parseID($0)?.0 } ?? now
-        let from = loss.afterID.flatMap { StreamedTick.parseID($0)?.0 }.map { max($0, 0) } ?? to
+        let from = loss.afterID.flatMap { StreamedTick.parseID($0)?.0 }.flatMap { $0 > 0 ? $0 : nil } ?? to
+        // A consumer far behind skips many short spans over the same few minutes: each minute is marked once.
+        let minutes = Array(stride(from: FeedGap.minuteStart(ofMillis: from), through: FeedGap.minuteStart(ofMillis: max(from, to)), by: 60))
+            .filter { !trimMarkedMinutes.contains($0) }
+        guard !minutes.isEmpty else { return }
+        if trimMarkedMinutes.count > 10_000 { trimMarkedMinutes.removeAll() }
+        trimMarkedMinutes.formUnion(minutes)
+        let tokens = builder.recentTokens
         do {
-            let marked = try await writer.markTrimmed(fromMillis: from == 0 ? to : from, toMillis: to)
+            let marked = try await writer.markTrimmed(tokens: tokens, minutes: minutes)
             RepairMetrics.marked(marked, reason: FeedGap.Reason.ticksTrimmed.rawValue)
             logger.warning(
                 "tick entries trimmed from the stream before they were read; their minutes are marked suspect",

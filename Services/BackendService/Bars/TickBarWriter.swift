@@ -122,9 +122,22 @@ struct TickBarWriter: Sendable {
 }
 
 extension TickBarWriter {
-    /// Marks the minutes of ticks the stream trimmed unread (``TickBarFolder/trimmed(_:)``).
-    /// - Returns: Minutes marked.
-    func markTrimmed(fromMillis: Int64, toMillis: Int64) async throws -> Int {
-        try await SuspectMinuteStore(postgres: postgres).markTicking(fromMillis: fromMillis, toMillis: toMillis, reason: .ticksTrimmed, delay: suspectDelay)
+    /// Marks `minutes` of every token in `tokens` suspect for ticks the stream trimmed unread (``TickBarFolder/trimmed(_:)``).
+    /// - Returns: Rows inserted or updated.
+    func markTrimmed(tokens: Set<Int64>, minutes: [Int64]) async throws -> Int {
+        guard !tokens.isEmpty, !minutes.isEmpty else { return 0 }
+        var tokenColumn: [Int64] = []
+        var minuteColumn: [Int64] = []
+        tokenColumn.reserveCapacity(tokens.count * minutes.count)
+        minuteColumn.reserveCapacity(tokens.count * minutes.count)
+        for token in tokens {
+            for minute in minutes {
+                tokenColumn.append(token)
+                minuteColumn.append(minute)
+            }
+        }
+        return try await postgres.withConnection { connection in
+            try await SuspectMinuteStore.mark(on: connection, tokens: tokenColumn, minutes: minuteColumn, reason: .ticksTrimmed, delay: suspectDelay)
+        }
     }
 }

@@ -33,27 +33,6 @@ struct SuspectMinuteStore: Sendable {
         )
     }
 
-    /// Marks every minute from `fromMillis` to `toMillis` suspect for every instrument with a tick-built bar in that
-    /// span or the minute either side (the instruments that were ticking), for `reason`.
-    /// - Returns: Rows inserted or updated.
-    func markTicking(fromMillis: Int64, toMillis: Int64, reason: FeedGap.Reason, delay: Duration) async throws -> Int {
-        let first = FeedGap.minuteStart(ofMillis: fromMillis)
-        let last = FeedGap.minuteStart(ofMillis: max(fromMillis, toMillis))
-        return try await postgres.execute(
-            """
-            INSERT INTO suspect_minutes AS s (instrument_token, bucket, reasons, next_attempt_at)
-            SELECT t.instrument_token, m.bucket, ARRAY[$3::text], m.bucket + make_interval(secs => 60 + $4::float8)
-            FROM (SELECT DISTINCT instrument_token FROM bars_1m
-                  WHERE bucket >= to_timestamp($1) - interval '1 minute' AND bucket <= to_timestamp($2) + interval '1 minute' AND source = 'ticks') t
-            CROSS JOIN generate_series(to_timestamp($1), to_timestamp($2), interval '1 minute') AS m(bucket)
-            ON CONFLICT (instrument_token, bucket) DO UPDATE SET
-                reasons = CASE WHEN EXCLUDED.reasons[1] = ANY(s.reasons) THEN s.reasons ELSE s.reasons || EXCLUDED.reasons END,
-                next_attempt_at = GREATEST(s.next_attempt_at, EXCLUDED.next_attempt_at)
-            """,
-            [first, last, reason.rawValue, delay.repairSeconds]
-        )
-    }
-
     /// Marks the minutes a feed gap touched and records its id, in one transaction.
     ///
     /// A gap touching at most `maxGapMinutes` minutes marks all of them for every instrument. A longer one marks its

@@ -208,13 +208,12 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
                     await removeDeadConsumers()
                 }
                 var entries: [RedisStreamEntry] = []
+                var trimLoss: StreamTrimLoss?
                 if settings.countsTrimmed {
                     let read = try await redis.xreadgroupNoticingTrimmed(
                         group: settings.group, consumer: settings.consumer, stream: settings.stream, count: settings.readCount
                     )
-                    if read.skippedTrimmed {
-                        await state.handler.trimmed(StreamTrimLoss(afterID: read.lastDeliveredID, beforeID: read.firstEntryID))
-                    }
+                    if read.skippedTrimmed { trimLoss = StreamTrimLoss(afterID: read.lastDeliveredID, beforeID: read.firstEntryID) }
                     entries = read.entries
                 }
                 if entries.isEmpty {
@@ -227,6 +226,8 @@ public struct StreamGroupConsumer<Handler: StreamBatchHandler>: Sendable {
                 if !entries.isEmpty {
                     try await deliver(entries.map { StreamDelivery(entry: $0, deliveries: 1) }, &state)
                 }
+                // After the entries that follow the gap were handed over, so the handler knows who was ticking.
+                if let trimLoss { await state.handler.trimmed(trimLoss) }
                 failures = 0
             } catch is CancellationError {
                 break
