@@ -171,7 +171,7 @@ final class HiredisConnection: @unchecked Sendable {
         for _ in 0..<commands.count {
             replies.append(try readReply(operation: operation))
         }
-        if let refused = replies.first(where: \.isReadOnlyRefusal) { dropIfDemoted(refused) }
+        if !configuration.sentinels.isEmpty, let refused = replies.first(where: \.isReadOnlyRefusal) { dropIfDemoted(refused) }
         return replies
     }
 
