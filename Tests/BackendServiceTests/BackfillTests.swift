@@ -72,6 +72,46 @@ struct BackfillTests {
         #expect(try await fixture.barCount(token) >= 118)
     }
 
+    @Test("a broker source paced faster than the broker allows gets 429s and still returns every instrument's candles")
+    func rateLimitedRequestsAreRetried() async throws {
+        let fixture = try await EventBackfillFixture.make()
+        defer { Task { await fixture.close() } }
+        // Ten starts a second against the simulator's three: most requests are refused at first.
+        let eager = BrokerHistoricalSource(
+            baseURL: fixture.simulatorURL, apiKey: "sim_api_key", accessToken: "sim_access_token", httpClient: fixture.httpClient,
+            requestsPerSecond: 10, logger: EventBackfillFixture.quietLogger
+        )
+        let now = Date()
+        @Sendable func fetchSix(_ source: BrokerHistoricalSource) async -> [Result<Int, any Error>] {
+            await withTaskGroup(of: Result<Int, any Error>.self, returning: [Result<Int, any Error>].self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        do {
+                            return .success(try await source.candles(token: EventBackfillFixture.nifty, from: now.addingTimeInterval(-600), to: now).count)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        // Without retries the broker's refusals reach the caller: the case below is real.
+        var once = eager
+        once.rateLimitedAttempts = 1
+        let refused = await fetchSix(once).filter { result in
+            if case .failure(let error as TickerClientError) = result { return error.status == 429 }
+            return false
+        }
+        #expect(!refused.isEmpty, "the simulator refused nothing at 10 requests a second")
+        try await Task.sleep(for: .seconds(1.1))
+
+        let results = await fetchSix(eager)
+        let counts = results.compactMap { try? $0.get() }
+        #expect(counts.count == 6, "results: \(results)")
+        #expect(counts.allSatisfy { $0 >= 9 }, "candles per request: \(counts)")
+    }
+
     @Test("a failing history source is retried with backoff and recorded as a failure without stopping the workers")
     func failuresRetryAndAreRecorded() async throws {
         let fixture = try await EventBackfillFixture.make()

@@ -40,6 +40,9 @@ struct EventBackfillFixture: Sendable {
     let simulator: ChildProcess
     let simulatorURL: String
     let httpClient: HTTPClient
+    /// The simulator's historical API as backfill reads it: one pacer for every use in a test, so together they stay
+    /// within the simulator's 3 requests per second.
+    let broker: BrokerHistoricalSource
 
     /// NIFTY 50 index and two more instruments from the simulator's universe.
     static let nifty: Int64 = 256265
@@ -61,7 +64,10 @@ struct EventBackfillFixture: Sendable {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let fixture = EventBackfillFixture(
             postgres: postgres, redis: redis, redisURL: redisServer.url, channels: EventChannels(prefix: "evt\(UUID().uuidString.prefix(8))"),
-            simulator: simulator, simulatorURL: "http://127.0.0.1:\(port)", httpClient: httpClient
+            simulator: simulator, simulatorURL: "http://127.0.0.1:\(port)", httpClient: httpClient,
+            broker: BrokerHistoricalSource(
+                baseURL: "http://127.0.0.1:\(port)", apiKey: "sim_api_key", accessToken: "sim_access_token", httpClient: httpClient, logger: quietLogger
+            )
         )
         try await fixture.waitForSimulator()
         return fixture
@@ -97,10 +103,6 @@ struct EventBackfillFixture: Sendable {
         request.body = .bytes(ByteBuffer(string: #"{"count":\#(count)}"#))
         let response = try await httpClient.execute(request, timeout: .seconds(5))
         guard response.status == .ok else { throw TestFailure("fault injection answered \(response.status)") }
-    }
-
-    var broker: BrokerHistoricalSource {
-        BrokerHistoricalSource(baseURL: simulatorURL, apiKey: "sim_api_key", accessToken: "sim_access_token", httpClient: httpClient, logger: Self.quietLogger)
     }
 
     /// Configuration for tests: `always` session, fast claims, flags as given.

@@ -21,8 +21,10 @@ extension TickerClient: CandleSource {
 }
 
 /// The broker's (or the simulator's) `GET /instruments/historical/{token}/minute` with `Authorization: token key:token`,
-/// paced to at most `requestsPerSecond` request starts per second (Kite allows 3 per API key). Used by component tests
-/// and by local runs without TickerService (`BACKFILL_HISTORY_SOURCE=broker`).
+/// paced to at most `requestsPerSecond` request starts in any 1.1 s (Kite allows 3 per API key per second; the margin
+/// keeps requests that reach the broker closer together than they left within its window, as TickerService's pacer
+/// does), and retried after a pause when the broker still answers 429. Used by component tests and by local runs
+/// without TickerService (`BACKFILL_HISTORY_SOURCE=broker`).
 struct BrokerHistoricalSource: CandleSource {
     let baseURL: String
     let apiKey: String
@@ -31,6 +33,10 @@ struct BrokerHistoricalSource: CandleSource {
     let logger: Logger
     let pacer: RequestPacer
     var timeout: TimeAmount = .seconds(30)
+    /// Attempts per request while the broker answers 429.
+    var rateLimitedAttempts = 4
+    /// Pause after a 429 before the next attempt (the broker's window is one second).
+    var rateLimitedPause: Duration = .seconds(1)
 
     init(baseURL: String, apiKey: String, accessToken: String, httpClient: HTTPClient, requestsPerSecond: Double = 3, logger: Logger) {
         var base = baseURL
@@ -40,7 +46,7 @@ struct BrokerHistoricalSource: CandleSource {
         self.accessToken = accessToken
         self.httpClient = httpClient
         self.logger = logger
-        self.pacer = RequestPacer(minimumSpacing: .milliseconds(Int64((1000 / max(requestsPerSecond, 0.01)).rounded(.up))))
+        self.pacer = RequestPacer(minimumSpacing: .milliseconds(Int64((1100 / max(requestsPerSecond, 0.01)).rounded(.up))))
     }
 
     func candles(token: Int64, from: Date, to: Date) async throws -> [KiteCandle] {
@@ -57,6 +63,19 @@ struct BrokerHistoricalSource: CandleSource {
     }
 
     private func fetch(token: Int64, from: Date, to: Date) async throws -> [KiteCandle] {
+        var attempt = 1
+        while true {
+            do {
+                return try await fetchOnce(token: token, from: from, to: to)
+            } catch let error as TickerClientError where error.status == 429 && attempt < rateLimitedAttempts {
+                attempt += 1
+                logger.warning("broker historical rate-limited, retrying", metadata: ["instrument_token": "\(token)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: rateLimitedPause)
+            }
+        }
+    }
+
+    private func fetchOnce(token: Int64, from: Date, to: Date) async throws -> [KiteCandle] {
         try await pacer.wait()
         let query = "from=\(TickerClient.istQueryTime(from))&to=\(TickerClient.istQueryTime(to))"
         var request = HTTPClientRequest(url: "\(baseURL)/instruments/historical/\(token)/minute?\(query)")
