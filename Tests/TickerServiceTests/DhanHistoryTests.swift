@@ -88,7 +88,7 @@ struct DhanHistoryTests {
     func followsPlacement() async throws {
         let simulator = try await SimulatorProcess(sessionMode: "exchange")
         let tokens = try await simulator.equityTokens(2)
-        let day = HistoryTests.istDate(daysAgo: 2)
+        let day = HistoryTests.istWeekday(atLeastDaysAgo: 2)  // a whole session: 75 five-minute candles
         let onDhan = tokens[0]
         let accounts = [testAccount(simulator), Self.dhanAccount(simulator)]
         try await Self.app(accounts, placedAccount: { $0 == onDhan ? "dhan" : nil }).test(.router) { client in

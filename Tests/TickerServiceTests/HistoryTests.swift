@@ -29,6 +29,15 @@ struct HistoryTests {
         return formatter.string(from: Date().addingTimeInterval(-Double(daysAgo) * 86_400))
     }
 
+    /// The latest weekday (IST) at least `daysAgo` days back: a day the simulator's exchange session has candles on.
+    static func istWeekday(atLeastDaysAgo daysAgo: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Kolkata")!
+        var back = daysAgo
+        while calendar.isDateInWeekend(Date().addingTimeInterval(-Double(back) * 86_400)) { back += 1 }
+        return istDate(daysAgo: back)
+    }
+
     @Test("a range above the interval's maximum (Kite's per-request limit) gets 400 naming the limit; the maximum itself is served")
     func rangeLimits() async throws {
         let simulator = try await SimulatorProcess(sessionMode: "exchange")
