@@ -112,7 +112,10 @@ struct MinuteRepairTests {
         let configuration = try repairConfiguration(fixture)
         let repair = components(fixture, configuration, candles: broker)
         let current = Self.minuteStart()
-        let minutes = [current - 120, current - 60]
+        // Two closed minutes with wrong tick bars; the stall over them also makes the minute after suspect (its volume
+        // counts from theirs), closed too, so all three are due at once.
+        let minutes = [current - 180, current - 120]
+        let following = current - 60
         for token in [Self.infy, Self.nifty] {
             for minute in minutes { try await writeWrongTickBar(fixture.postgres, token: token, minute: minute) }
         }
@@ -132,14 +135,16 @@ struct MinuteRepairTests {
             _ = try await fixture.redis.xadd(fixture.channels.feedGapsStream, maxLength: nil, fields: [(FeedGapCodec.entryField, FeedGapCodec.encode(gap))])
             let repaired = try await fixture.eventually(60) {
                 for token in [Self.infy, Self.nifty] {
-                    for minute in minutes where try await storedBar(fixture.postgres, token: token, minute: minute)?.source != "repaired" { return false }
+                    for minute in minutes + [following] where try await storedBar(fixture.postgres, token: token, minute: minute)?.source != "repaired" {
+                        return false
+                    }
                 }
                 return try await suspectCount(fixture.postgres) == 0
             }
             #expect(repaired, "suspect minutes were not repaired")
             let elapsed = ContinuousClock.now - published
-            let sinceClose = Date().timeIntervalSince1970 - Double(minutes[1] + 60)
-            print("repair: gap published → repaired in \(elapsed); last touched minute closed \(Int(sinceClose)) s before it was repaired")
+            let sinceClose = Date().timeIntervalSince1970 - Double(following + 60)
+            print("repair: gap published → repaired in \(elapsed); last suspect minute closed \(Int(sinceClose)) s before it was repaired")
             #expect(sinceClose < 120, "a touched minute must be repaired within 2 minutes after it closes")
             // Contiguous minutes of one instrument are one request.
             let after = try await historicalRequests(fixture, token: Self.infy)

@@ -17,12 +17,15 @@ struct FeedGapCodecTests {
         #expect(try FeedGapCodec.decode(doubled).instrumentTokens == [408_065, 738_561])
     }
 
-    @Test("the minutes a gap touches are every minute from its start's to its end's")
+    @Test("the minutes a gap touches are every minute from its start's to its end's; it makes the next one suspect too when it may have lost ticks")
     func touchedMinutes() {
         let gap = FeedGap(gapID: "g", reason: .drop, startMillis: 1_764_651_659_900, endMillis: 1_764_651_720_000, instrumentTokens: [1])
         #expect(gap.touchedMinuteStarts == [1_764_651_600, 1_764_651_660, 1_764_651_720])
         let instant = FeedGap(gapID: "g", reason: .subscribed, startMillis: 1_764_651_601_000, endMillis: 1_764_651_601_000, instrumentTokens: [1])
         #expect(instant.touchedMinuteStarts == [1_764_651_600])
+        // A gap that may have lost ticks makes the next minute suspect too; a subscription does not.
+        #expect(gap.suspectMinuteStarts == [1_764_651_600, 1_764_651_660, 1_764_651_720, 1_764_651_780])
+        #expect(instant.suspectMinuteStarts == [1_764_651_600])
     }
 
     @Test("a bad gap names its field", arguments: [

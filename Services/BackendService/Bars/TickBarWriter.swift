@@ -111,9 +111,11 @@ struct TickBarWriter: Sendable {
                 _ = try await connection.execute(Self.recountNextMinute)
             }
             if !skipped.isEmpty {
+                // The minute after too: its volume counts from the skipped minute's last cumulative volume.
                 let minutes = Array(skipped)
                 _ = try await SuspectMinuteStore.mark(
-                    on: connection, tokens: minutes.map(\.instrumentToken), minutes: minutes.map(\.minute), reason: .ticksSkipped, delay: delay
+                    on: connection, tokens: minutes.flatMap { [$0.instrumentToken, $0.instrumentToken] },
+                    minutes: minutes.flatMap { [$0.minute, $0.minute + 60] }, reason: .ticksSkipped, delay: delay
                 )
             }
             return written

@@ -35,25 +35,27 @@ struct SuspectMinuteStore: Sendable {
 
     /// Marks the minutes a feed gap touched and records its id, in one transaction.
     ///
-    /// A gap touching at most `maxGapMinutes` minutes marks all of them for every instrument. A longer one marks its
-    /// first and last minute and the minutes between that have a `ticks` bar: a minute without any bar is a missing
-    /// minute, which the periodic gap backfill finds anyway.
+    /// A gap touching at most `maxGapMinutes` minutes marks all of them for every instrument, and the minute after
+    /// when it may have lost ticks (``FeedGap/suspectMinuteStarts``: that minute's volume is counted from the gap's last
+    /// minute). A longer one marks its first and last minute (and the one after) and the minutes between that have a
+    /// `ticks` bar: a minute without any bar is a missing minute, which the periodic gap backfill finds anyway.
     /// - Returns: Minutes marked, or nil when the gap was processed before.
     func mark(gap: FeedGap, maxGapMinutes: Int, delay: Duration) async throws -> Int? {
         let touched = gap.touchedMinuteStarts
         guard let first = touched.first, let last = touched.last else { return 0 }
+        let following = gap.suspectMinuteStarts.dropFirst(touched.count)
         return try await postgres.transaction { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO processed_feed_gaps (gap_id, reason, instruments, minutes) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (gap_id) DO NOTHING RETURNING gap_id
                 """,
-                [gap.gapID, gap.reason.rawValue, gap.instrumentTokens.count, touched.count]
+                [gap.gapID, gap.reason.rawValue, gap.instrumentTokens.count, touched.count + following.count]
             )
             guard !inserted.isEmpty else { return nil }
             var tokens: [Int64] = []
             var minutes: [Int64] = []
-            let edges = touched.count <= maxGapMinutes ? touched : [first, last]
+            let edges = (touched.count <= maxGapMinutes ? touched : [first, last]) + following
             tokens.reserveCapacity(gap.instrumentTokens.count * edges.count)
             minutes.reserveCapacity(gap.instrumentTokens.count * edges.count)
             for token in gap.instrumentTokens {

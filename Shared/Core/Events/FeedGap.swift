@@ -24,6 +24,14 @@ public struct FeedGap: Sendable, Equatable {
         /// BackendService found entries `{prefix}:ticks` trimmed before its tick-bar group read them (it fell behind by
         /// more than the stream holds); not sent by TickerService.
         case ticksTrimmed = "ticks_trimmed"
+
+        /// Whether ticks may be missing in the span (not only before it, as for a new subscription or mode).
+        public var losesTicks: Bool {
+            switch self {
+            case .subscribed, .modeChanged: false
+            default: true
+            }
+        }
     }
 
     /// The current schema version written by publishers.
@@ -81,6 +89,16 @@ public struct FeedGap: Sendable, Equatable {
         let first = Self.minuteStart(ofMillis: startMillis)
         let last = Self.minuteStart(ofMillis: max(startMillis, endMillis))
         return Array(stride(from: first, through: last, by: 60))
+    }
+
+    /// The minutes whose tick bars the gap can make wrong: every minute it touches and, when ticks may have been lost in
+    /// it (every reason but `subscribed` and `mode_changed`), the minute after its last. A minute's volume is counted
+    /// from the previous minute's last cumulative volume, so a tick lost at the end of the gap's last minute moves its
+    /// volume into the next minute, which no lost tick belongs to.
+    public var suspectMinuteStarts: [Int64] {
+        var minutes = touchedMinuteStarts
+        if reason.losesTicks, let last = minutes.last { minutes.append(last + 60) }
+        return minutes
     }
 
     /// The epoch second of the start of the minute holding `millis`.
