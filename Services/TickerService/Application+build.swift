@@ -37,7 +37,6 @@ struct TickerOverrides: Sendable {
 ///   - args: Command-line arguments (tests pass their own).
 ///   - overrides: Replacements for tests.
 func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = TickerOverrides()) async throws -> some ApplicationProtocol {
-    let processStartMillis = Int64(Date().timeIntervalSince1970 * 1000)
     let source = try args.common.configSource(extraFlags: overrides.configuration)
     let (config, feedConfiguration, printable) = try TickerConfiguration.load(source: source)
     let registry = Observability.bootstrap(service: TickerConfiguration.serviceName, logLevel: config.common.logLevel, logFormat: config.common.logFormat)
@@ -75,11 +74,10 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
             logger: Logger(label: "\(TickerConfiguration.serviceName).gaps")
         )
     )
-    // The broker feed: the real sessions, or what a test gives.
+    // The broker feed: the real sessions under the lease (``FeedOwnership``, started below), or what a test gives.
     let feed: any FeedControlling
-    var realFeed: FeedManager?
-    // /history asks where an instrument streams from (a Dhan account's instruments are fetched from Dhan).
-    var placedAccount: @Sendable (UInt32) -> String? = { _ in nil }
+    var leasedFeed: LeasedFeed?
+    var tickPublisher: TickPublisher?
     if let given = overrides.feed {
         feed = given
     } else if let tickRedis {
@@ -87,28 +85,17 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
             redis: tickRedis, channels: config.common.channels, configuration: feedConfiguration, gaps: gaps,
             logger: Logger(label: "\(TickerConfiguration.serviceName).ticks")
         )
-        // Restored subscriptions were last streamed when the previous run published its last tick.
-        let lastTick = try? await tickRedis.send(["XREVRANGE", config.common.channels.ticksStream, "+", "-", "COUNT", "1"])
-        let restartGapSince = RestartGapStart.millis(lastTickEntryID: lastTick?.array?.first?.array?.first?.string, processStartMillis: processStartMillis)
-        let manager = FeedManager(
-            configuration: feedConfiguration, sink: publisher.sink, gaps: gaps, restartGapSince: restartGapSince,
-            logger: Logger(label: "\(TickerConfiguration.serviceName).feed")
-        )
-        services += [publisher, manager]
-        if let interval = feedConfiguration.rebalanceInterval {
-            services.append(
-                FeedRebalancer(
-                    feed: manager, interval: interval, threshold: feedConfiguration.rebalanceThreshold, overlap: feedConfiguration.rebalanceOverlap,
-                    logger: Logger(label: "\(TickerConfiguration.serviceName).rebalance")
-                )
-            )
-        }
-        realFeed = manager
-        feed = manager
-        placedAccount = { manager.placement(of: $0)?.accountID }
+        services.append(publisher)
+        let capacity = feedConfiguration.accounts.reduce(0) { $0 + max(1, $1.maxConnections) * $1.instrumentsPerConnection }
+        let leased = LeasedFeed(instanceID: config.instanceID, configuredCapacity: capacity)
+        tickPublisher = publisher
+        leasedFeed = leased
+        feed = leased
     } else {
         preconditionFailure("the tick connection exists whenever the real feed is built")
     }
+    // /history asks where an instrument streams from (a Dhan account's instruments are fetched from Dhan).
+    let placedAccount: @Sendable (UInt32) -> String? = { [leasedFeed] in leasedFeed?.placement(of: $0)?.accountID }
 
     let instruments = PostgresInstrumentRepository(postgres: postgres)
     let catalog = PostgresInstrumentCatalog(postgres: postgres)
@@ -117,9 +104,42 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
         store: PostgresSubscriptionStore(postgres: postgres), instruments: catalog, feed: feed, signal: signal, locks: TokenLocks(),
         logger: Logger(label: "\(TickerConfiguration.serviceName).subscriptions"), gaps: gaps
     )
-    if overrides.runRestorer {
-        services.append(SubscriptionRestorer(manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore")))
+    let restorer = SubscriptionRestorer(
+        manager: subscriptions, logger: Logger(label: "\(TickerConfiguration.serviceName).restore"), restoresAtStart: leasedFeed == nil
+    )
+    if let leasedFeed, let tickPublisher, let tickRedis {
+        let ticksStream = config.common.channels.ticksStream
+        let sink = tickPublisher.sink
+        let makeManager: @Sendable (Int64) -> FeedManager = { since in
+            FeedManager(
+                configuration: feedConfiguration, sink: sink, gaps: gaps, restartGapSince: since,
+                logger: Logger(label: "\(TickerConfiguration.serviceName).feed")
+            )
+        }
+        let termServices: @Sendable (FeedManager) -> [any Service] = { manager in
+            guard let interval = feedConfiguration.rebalanceInterval else { return [] }
+            let rebalancer = FeedRebalancer(
+                feed: manager, interval: interval, threshold: feedConfiguration.rebalanceThreshold, overlap: feedConfiguration.rebalanceOverlap,
+                logger: Logger(label: "\(TickerConfiguration.serviceName).rebalance")
+            )
+            return [rebalancer]
+        }
+        // Restored subscriptions were last streamed when the previous owner published its last tick.
+        let lastTickEntryID: @Sendable () async -> String? = {
+            let last = try? await tickRedis.send(["XREVRANGE", ticksStream, "+", "-", "COUNT", "1"])
+            return last?.array?.first?.array?.first?.string
+        }
+        let restoreAll: @Sendable () async -> Void = { await restorer.restoreAll() }
+        let restore = overrides.runRestorer ? restoreAll : nil
+        let lease = FeedLease(postgres: postgres, instanceID: config.instanceID, advertisedURL: config.advertisedURL, duration: config.feedLeaseDuration)
+        // After the tick publisher in the list, so it stops before it (services stop in reverse order).
+        let ownership = FeedOwnership(
+            lease: lease, feed: leasedFeed, makeManager: makeManager, termServices: termServices, lastTickEntryID: lastTickEntryID,
+            restore: restore, logger: Logger(label: "\(TickerConfiguration.serviceName).lease")
+        )
+        services.append(ownership)
     }
+    if overrides.runRestorer || leasedFeed != nil { services.append(restorer) }
     if overrides.runOutboxRelay {
         services.append(
             OutboxRelay(
@@ -156,7 +176,13 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     )
     let router = buildRouter(
         health: health, metrics: MetricsController(registry: registry), subscriptions: subscriptions, instruments: catalog,
-        history: history, rebalance: RebalanceController(feed: realFeed, overlap: feedConfiguration.rebalanceOverlap, apiKey: config.apiKeyEnabled ? config.apiKey : nil),
+        history: history,
+        rebalance: RebalanceController(
+            feed: { [leasedFeed] in leasedFeed?.manager }, overlap: feedConfiguration.rebalanceOverlap, apiKey: config.apiKeyEnabled ? config.apiKey : nil
+        ),
+        forwarding: leasedFeed.map {
+            ForwardToLeaseOwnerMiddleware(feed: $0, httpClient: .shared, logger: Logger(label: "\(TickerConfiguration.serviceName).forward"))
+        },
         apiKey: config.apiKeyEnabled ? config.apiKey : nil
     )
     overrides.inspectRouter(router)
@@ -176,12 +202,15 @@ func buildRouter(
     instruments: any InstrumentCatalog,
     history: HistoricalClient,
     rebalance: RebalanceController<BasicRequestContext>,
+    forwarding: ForwardToLeaseOwnerMiddleware<BasicRequestContext>? = nil,
     apiKey: String?
 ) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: JSONErrorMiddleware())
+    // A standby sends what it may not answer itself to the instance that holds the broker sessions.
+    if let forwarding { router.add(middleware: forwarding) }
     router.addRoutes(HealthController(health: health).endpoints)
     router.addRoutes(metrics.endpoints)
     router.addRoutes(SubscriptionsController(manager: subscriptions, apiKey: apiKey).endpoints)

@@ -5,8 +5,9 @@ import ServiceRuntime
 /// `POST /admin/rebalance`: moves instruments make-before-break until every connection carries its fair share
 /// (``FeedManager/rebalance(overlap:)``), and answers what moved. Requires `X-API-Key` when `API_KEY_ENABLED` is on.
 struct RebalanceController<Context: RequestContext>: Sendable {
-    /// The real feed; nil when a test runs the service over a stand-in.
-    let feed: FeedManager?
+    /// The real feed of this instance's lease term; nil when a test runs the service over a stand-in (or, for a
+    /// moment, when the lease just moved: a standby forwards this request to the owner).
+    let feed: @Sendable () -> FeedManager?
     let overlap: Duration
     /// `X-API-Key`, nil when `API_KEY_ENABLED` is off.
     let apiKey: String?
@@ -25,7 +26,7 @@ struct RebalanceController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func rebalance(_ request: Request, context: Context) async throws -> Answer {
-        guard let feed else { throw APIError(.serviceUnavailable, "feed_unavailable", "this process runs no broker feed to rebalance") }
+        guard let feed = feed() else { throw APIError(.serviceUnavailable, "feed_unavailable", "this process runs no broker feed to rebalance") }
         guard let result = await feed.rebalance(overlap: overlap) else {
             throw APIError(.conflict, "rebalance_running", "a rebalance is already moving instruments; try again when it has finished")
         }

@@ -4,7 +4,8 @@ import Shared
 
 /// Builds seed 003's health JSON:
 /// `{"status","environment","ticker":{"running","active_subscriptions"},"dependencies":{"redis","database","instrument_registry":{"status","cached_instruments"}}}`,
-/// plus, under `ticker`, what the feed streams (`streaming_instruments`, `capacity`, `connections`).
+/// plus, under `ticker`, what the feed streams (`streaming_instruments`, `capacity`, `connections`) and this instance's
+/// part in the lease on the broker sessions (`feed_lease`).
 struct TickerHealth: Sendable {
     let environment: DeploymentEnvironment
     let checks: [any DependencyCheck]
@@ -24,7 +25,10 @@ struct TickerHealth: Sendable {
         let outboxPending = databaseUp ? (try? await outbox?.pendingCount()) : nil
         let status = await feedStatus
         let forbidden = status.forbiddenAccounts
-        let feedDelivering = Self.feedDelivering(status, activeSubscriptions: activeSubscriptions)
+        // A standby streams nothing itself: it is fine while another instance holds the broker sessions.
+        let feedDelivering = status.lease?.role == .standby
+            ? status.lease?.owner != nil
+            : Self.feedDelivering(status, activeSubscriptions: activeSubscriptions)
         let healthy = HealthStatus(results) == .ok && forbidden.isEmpty && feedDelivering
         let body = TickerHealthBody(
             status: healthy ? .ok : .degraded,
@@ -37,7 +41,8 @@ struct TickerHealth: Sendable {
                 connections: status.connections,
                 forbiddenAccounts: forbidden.isEmpty ? nil : forbidden,
                 feedStreaming: feedDelivering,
-                outboxPending: outboxPending
+                outboxPending: outboxPending,
+                feedLease: status.lease
             ),
             dependencies: TickerHealthBody.Dependencies(
                 checks: DependencyStatus.report(results),

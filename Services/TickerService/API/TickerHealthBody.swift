@@ -16,6 +16,8 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
         var feedStreaming: Bool
         /// Events in the outbox not yet handed to Redis; null when the database did not answer.
         var outboxPending: Int?
+        /// Owner or standby of the broker sessions' lease (absent without a lease).
+        var feedLease: FeedLeaseStatus? = nil
 
         enum CodingKeys: String, CodingKey {
             case running, capacity, connections
@@ -24,6 +26,7 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
             case streamingInstruments = "streaming_instruments"
             case forbiddenAccounts = "forbidden_accounts"
             case outboxPending = "outbox_pending"
+            case feedLease = "feed_lease"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -36,6 +39,7 @@ struct TickerHealthBody: JSONResponseBody, Sendable {
             try container.encodeIfPresent(forbiddenAccounts, forKey: .forbiddenAccounts)
             try container.encode(feedStreaming, forKey: .feedStreaming)
             try container.encode(outboxPending, forKey: .outboxPending)  // null, not absent, when unknown
+            try container.encodeIfPresent(feedLease, forKey: .feedLease)
         }
     }
 

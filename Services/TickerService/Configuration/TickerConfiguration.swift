@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 import SharedBasics
 
@@ -12,6 +13,12 @@ extension ConfigKey {
     static let outboxRetention = ConfigKey("OUTBOX_RETENTION")
     /// `FEED_GAPS_STREAM_MAXLEN`: approximate cap on the feed gaps stream (`XADD ... MAXLEN ~ n`).
     static let feedGapsStreamMaxLength = ConfigKey("FEED_GAPS_STREAM_MAXLEN")
+    /// `TICKER_INSTANCE_ID`: this instance's name in the broker sessions' lease (default `host:port`).
+    static let tickerInstanceID = ConfigKey("TICKER_INSTANCE_ID")
+    /// `TICKER_ADVERTISE_URL`: where the other instances reach this one's HTTP API (default `http://host:port`).
+    static let tickerAdvertiseURL = ConfigKey("TICKER_ADVERTISE_URL")
+    /// `FEED_LEASE_SECONDS`: how long the broker sessions' lease lasts unrenewed (renewed every fifth of it).
+    static let feedLeaseSeconds = ConfigKey("FEED_LEASE_SECONDS")
 }
 
 /// TickerService's settings: the shared ones plus its own.
@@ -37,6 +44,13 @@ struct TickerConfiguration: Sendable {
     var outboxRetention: Duration
     /// `MAXLEN ~` of the feed gaps stream.
     var feedGapsStreamMaxLength: Int
+    /// This instance's name in the broker sessions' lease: the same after a restart on the same host and port, so a
+    /// lone instance takes its own lease back at once.
+    var instanceID: String
+    /// Where the other instances send the requests they forward to this one while it holds the lease.
+    var advertisedURL: String
+    /// How long the lease lasts unrenewed; a standby takes over at most this long after the owner died.
+    var feedLeaseDuration: Duration
 
     init(source: ConfigSource) throws(ConfigError) {
         common = try CommonConfiguration(source: source, defaultPort: Self.defaultPort)
@@ -62,13 +76,29 @@ struct TickerConfiguration: Sendable {
         }
         outboxRetention = try source.seconds(.outboxRetention, default: .seconds(7 * 86_400))
         feedGapsStreamMaxLength = try source.int(.feedGapsStreamMaxLength, default: 100_000, in: 1_000...100_000_000)
+        let wildcard = ["", "0.0.0.0", "::", "[::]"].contains(common.host)
+        let reachableHost = wildcard ? ProcessInfo.processInfo.hostName : common.host
+        instanceID = source.string(.tickerInstanceID, default: "\(reachableHost):\(common.port)")
+        guard !instanceID.isEmpty, instanceID.count <= 200 else {
+            throw ConfigError(.invalid, key: ConfigKey.tickerInstanceID.name, reason: "must be 1 to 200 characters")
+        }
+        var advertised = source.string(.tickerAdvertiseURL, default: "http://\(reachableHost.contains(":") ? "[\(reachableHost)]" : reachableHost):\(common.port)")
+        while advertised.hasSuffix("/") { advertised.removeLast() }
+        guard advertised.hasPrefix("http://") || advertised.hasPrefix("https://") else {
+            throw ConfigError(.invalid, key: ConfigKey.tickerAdvertiseURL.name, reason: "'\(advertised)' must start with http:// or https://")
+        }
+        advertisedURL = advertised
+        feedLeaseDuration = try source.seconds(.feedLeaseSeconds, default: .seconds(5))
+        guard feedLeaseDuration >= .seconds(1), feedLeaseDuration <= .seconds(300) else {
+            throw ConfigError(.invalid, key: ConfigKey.feedLeaseSeconds.name, reason: "must be within 1...300 seconds")
+        }
     }
 
     /// Every key TickerService reads (this struct's and ``FeedConfiguration``'s), in the order `print-config` prints
     /// them. A key read without being listed here is caught by `ConfigurationKeysTests`.
     static let declaredKeys: [ConfigKey] = ConfigKey.commonKeys + [
         .apiKey, .brokerURL, .instrumentsRefreshInterval, .eventsStreamMaxLength, .outboxPollInterval, .outboxRetention,
-        .feedGapsStreamMaxLength,
+        .feedGapsStreamMaxLength, .tickerInstanceID, .tickerAdvertiseURL, .feedLeaseSeconds,
     ] + FeedConfiguration.declaredKeys
 
     /// Reads both configurations from `source` and returns what `print-config` prints and the startup log carries.

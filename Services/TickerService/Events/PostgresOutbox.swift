@@ -52,8 +52,14 @@ struct PostgresOutbox: OutboxRepository {
         return events
     }
 
+    /// Held for a publishing transaction, so the relays of several TickerService instances publish one after the other
+    /// and the stream keeps the outbox's order (with `SKIP LOCKED` alone, two relays could publish two batches crosswise).
+    static let publishLockKey: Int64 = 0x6F75_7462_6F78  // "outbox"
+
     func publishPending(limit: Int, _ publish: ([OutboxEntry]) async throws -> Int) async throws -> (claimed: Int, published: Int) {
         try await postgres.transaction { connection in
+            // Waits for another relay's batch; the query below then sees what it published (read committed).
+            _ = try await connection.query("SELECT pg_advisory_xact_lock($1)", [Self.publishLockKey])
             let rows = try await connection.query(
                 """
                 SELECT id, event_id::text AS event_id, event_type, payload FROM event_outbox

@@ -88,6 +88,8 @@ struct FeedStatus: Sendable {
     var connections: [FeedConnectionStatus]
     var subscribedInstruments: Int
     var capacity: Int
+    /// This instance's part in the lease on the broker sessions; nil where there is no lease (a test's stand-in feed).
+    var lease: FeedLeaseStatus? = nil
 }
 
 /// What the subscription layer asks of the broker sessions. All-or-nothing per call: if there is not room for every

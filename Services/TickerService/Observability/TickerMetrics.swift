@@ -13,6 +13,8 @@ enum TickerMetrics {
         static let instrumentsCached = "ticker_instruments_cached"
         static let instrumentLoads = "ticker_instrument_loads_total"
         static let restoredSubscriptions = "ticker_subscriptions_restored_total"
+        static let feedLeaseOwned = "ticker_feed_lease_owned"
+        static let feedLeaseTerms = "ticker_feed_lease_terms_total"
     }
 
     /// Dimension keys and values.
@@ -32,6 +34,10 @@ enum TickerMetrics {
     static let instrumentsCached = Gauge(label: Name.instrumentsCached)
     /// Subscriptions re-placed on the feed at startup.
     static let restoredSubscriptions = Counter(label: Name.restoredSubscriptions)
+    /// 1 while this instance holds the broker sessions' lease, 0 while standby.
+    static let feedLeaseOwned = Gauge(label: Name.feedLeaseOwned)
+    /// Lease terms this instance started (it took the lease and opened the sessions).
+    static let feedLeaseTerms = Counter(label: Name.feedLeaseTerms)
 
     /// Counts one subscribe or unsubscribe request by outcome (`created`, `updated`, `removed`, `client_error`,
     /// `capacity_exhausted`, `failed`, ...).

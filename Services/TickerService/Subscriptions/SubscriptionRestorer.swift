@@ -12,10 +12,12 @@ struct SubscriptionRestorer: Service {
     var retryBaseDelay: Duration = .seconds(1)
     var retryMaxDelay: Duration = .seconds(60)
     var gaugeInterval: Duration = .seconds(15)
+    /// Whether ``run()`` restores first; false where each lease term restores (``FeedOwnership``).
+    var restoresAtStart = true
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await restoreAll()
+            if restoresAtStart { await restoreAll() }
             while !Task.isCancelled {
                 await manager.updateActiveGauge()
                 try? await Task.sleep(for: gaugeInterval)
