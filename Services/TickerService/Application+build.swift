@@ -110,9 +110,10 @@ func buildApplication(_ args: some AppArguments, overrides: TickerOverrides = Ti
     if let leasedFeed, let tickPublisher, let tickRedis {
         let ticksStream = config.common.channels.ticksStream
         let sink = tickPublisher.sink
+        let recordMoved: @Sendable ([FeedPlacement]) async -> Void = { await subscriptions.recordMoved($0) }
         let makeManager: @Sendable (Int64) -> FeedManager = { since in
             FeedManager(
-                configuration: feedConfiguration, sink: sink, gaps: gaps, restartGapSince: since,
+                configuration: feedConfiguration, sink: sink, gaps: gaps, restartGapSince: since, placementsMoved: recordMoved,
                 logger: Logger(label: "\(TickerConfiguration.serviceName).feed")
             )
         }

@@ -92,6 +92,48 @@ struct TickerEndToEndTests {
         }
     }
 
+    @Test("a rebalance moves instruments to the emptied connection, and GET /subscriptions shows each on its new connection")
+    func rebalanceRecordsPlacement() async throws {
+        try await Platform.with([.simulator, .ticker]) { platform in
+            let options = try await platform.niftyOptions(30).map(\.instrumentToken)
+            let list = options.map { #"{"instrument_token": \#($0), "requested_mode": "QUOTE"}"# }.joined(separator: ",")
+            let created = try await platform.post(.ticker, "/subscriptions", json: #"{"instruments": [\#(list)]}"#)
+            #expect(created.statusCode == 201, "\(created.text)")
+            func placements() async throws -> [Int: String] {
+                let rows = try await platform.get(.ticker, "/subscriptions").json()["subscriptions"] as? [[String: Any]] ?? []
+                return Dictionary(
+                    rows.compactMap { row -> (Int, String)? in
+                        guard let token = row["instrument_token"] as? Int, let account = row["account_id"] as? String,
+                              let connection = row["connection_id"] as? Int else { return nil }
+                        return (token, "\(account)#\(connection)")
+                    },
+                    uniquingKeysWith: { first, _ in first }
+                )
+            }
+            // Empty one connection: the other two keep their instruments and the spread is a third of them.
+            let before = try await placements()
+            let emptied = try #require(Set(before.values).sorted().first)
+            for (token, placement) in before where placement == emptied {
+                #expect(try await platform.delete(.ticker, "/subscriptions/\(token)?all=true").statusCode == 200)
+            }
+            let kept = Set(before.filter { $0.value != emptied }.keys.map { UInt32($0) })
+            try await waitUntil("the simulator streams only what is kept") { Set(try await platform.simulatorSubscriptions().keys) == kept }
+
+            let rebalance = try await platform.post(.ticker, "/admin/rebalance", json: "{}")
+            #expect(rebalance.statusCode == 200, "\(rebalance.text)")
+            let moves = try rebalance.json()["moves"] as? [[String: Any]] ?? []
+            #expect(!moves.isEmpty, "nothing moved: \(rebalance.text)")
+            let after = try await placements()
+            for move in moves {
+                let token = move["instrument_token"] as? Int ?? -1
+                let to = move["to"] as? [String: Any] ?? [:]
+                #expect(after[token] == "\(to["account_id"] as? String ?? "?")#\(to["connection_id"] as? Int ?? -1)", "instrument \(token) after the move")
+            }
+            #expect(after.values.contains(emptied), "the emptied connection carries instruments again: \(after)")
+            try await waitUntil("the simulator streams every kept instrument once") { Set(try await platform.simulatorSubscriptions().keys) == kept }
+        }
+    }
+
     @Test("Redis down while subscriptions change: every event arrives, in order, after it returns")
     func redisOutage() async throws {
         let redisServer = try await RedisServer.start()

@@ -149,6 +149,21 @@ struct TiersEndToEndTests {
             if let moved = rebalanced["moved"] as? Int, moved > 0 {
                 let audit = try await platform.get(.backend, "/api/v2/subscriptions/log?limit=1000").json()
                 #expect((audit["entries"] as? [[String: Any]] ?? []).count { $0["action"] as? String == "rebalance" } == moved)
+                // TickerService's list shows each moved instrument on its new connection.
+                let listed = try await platform.get(.ticker, "/subscriptions").json()["subscriptions"] as? [[String: Any]] ?? []
+                let placed = Dictionary(
+                    listed.compactMap { row -> (Int, String)? in
+                        guard let token = row["instrument_token"] as? Int, let account = row["account_id"] as? String, let connection = row["connection_id"] as? Int
+                        else { return nil }
+                        return (token, "\(account)#\(connection)")
+                    },
+                    uniquingKeysWith: { first, _ in first }
+                )
+                for move in rebalanced["moves"] as? [[String: Any]] ?? [] {
+                    let token = move["instrument_token"] as? Int ?? -1
+                    let to = move["to"] as? [String: Any] ?? [:]
+                    #expect(placed[token] == "\(to["account_id"] as? String ?? "?")#\(to["connection_id"] as? Int ?? -1)", "instrument \(token)")
+                }
             }
             try await waitUntil("the broker still streams exactly Tier B") { try await Self.streamed(platform) == tierB }
 

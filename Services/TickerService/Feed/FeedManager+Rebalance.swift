@@ -148,6 +148,11 @@ extension FeedManager {
                 to: .init(accountID: connections[item.target].account.id, connectionID: connections[item.target].connectionID)
             )
         }
+        // Only what still streams where it was moved (an unsubscribe may have come in between).
+        let landed = state.withLock { state in made.filter { state.placement[$0.token] == $0.target } }
+        await placementsMoved(
+            landed.map { FeedPlacement(token: $0.token, accountID: connections[$0.target].account.id, connectionID: connections[$0.target].connectionID) }
+        )
         let loadsAfter = currentLoads()
         let spreadAfter = Self.spread(loads: loadsAfter, capacities: capacities, eligible: eligible)
         FeedMetrics.rebalanced(moves.count)

@@ -23,6 +23,9 @@ final class FeedManager: Service, FeedControlling {
     let state = Mutex(State())
     /// Epoch ms since which restored subscriptions were not streamed (the start of their `reconnect` gap).
     private let restartGapSince: Int64?
+    /// Told where instruments moved after they were placed (a rebalance, instruments a broker refused), so the stored
+    /// placement follows (``SubscriptionManager/recordMoved(_:)``).
+    let placementsMoved: @Sendable ([FeedPlacement]) async -> Void
 
     struct State {
         /// token → index into `connections`.
@@ -41,14 +44,16 @@ final class FeedManager: Service, FeedControlling {
     ///   - restartGapSince: Epoch ms since which subscriptions restored at startup were not streamed
     ///     (``RestartGapStart``); nil: from the moment they are placed.
     ///   - httpClient: Used only to read the status of a refused upgrade (403/429).
+    ///   - placementsMoved: Told where instruments moved after they were placed.
     ///   - logger: Logger; account ids go in metadata, never keys or tokens.
     init(
         configuration: FeedConfiguration, sink: TickSink, gaps: FeedGapRecorder = FeedGapRecorder(), restartGapSince: Int64? = nil,
-        httpClient: HTTPClient = .shared, logger: Logger
+        httpClient: HTTPClient = .shared, placementsMoved: @escaping @Sendable ([FeedPlacement]) async -> Void = { _ in }, logger: Logger
     ) {
         self.configuration = configuration
         self.logger = logger
         self.restartGapSince = restartGapSince
+        self.placementsMoved = placementsMoved
         var connections: [FeedConnection] = []
         for account in configuration.accounts {
             for index in 1...max(1, account.maxConnections) {
@@ -207,6 +212,7 @@ final class FeedManager: Service, FeedControlling {
         do {
             let placed = try place(subscriptions, excluding: index)
             logger.notice("re-placed instruments the broker refused on a connection", metadata: ["instruments": "\(placed.count)"])
+            Task { [placementsMoved] in await placementsMoved(placed) }
         } catch {
             logger.error(
                 "instruments the broker refused could not be placed elsewhere; they are not streamed",

@@ -269,6 +269,20 @@ struct SubscriptionManager: Sendable {
         return unplaced
     }
 
+    /// Records where instruments moved after they were placed (a rebalance, instruments a broker refused), so the list
+    /// shows their connection and a restart puts them back there. A failure is logged: the instruments stream all the
+    /// same, and the next restore records their placement again.
+    func recordMoved(_ placements: [FeedPlacement]) async {
+        guard !placements.isEmpty else { return }
+        listCache.invalidate()
+        defer { listCache.invalidate() }
+        do {
+            try await store.recordPlacements(placements.map { (Int64($0.token), $0.accountID, $0.connectionID) })
+        } catch {
+            logger.warning("moved instruments' placement not stored", metadata: [TickerLogKey.tokens: "\(placements.count)", TickerLogKey.error: "\(error)"])
+        }
+    }
+
     /// Brings the active-subscriptions gauge up to date.
     func updateActiveGauge() async {
         if let count = try? await store.activeCount() { TickerMetrics.subscriptionsActive.record(count) }
